@@ -1,0 +1,165 @@
+"""The built-in activations. Each is written once against an array namespace `xp`, so the
+same code runs on numpy and torch; its sympy expression is kept so that theory/ and the
+tests can check the hand-written derivatives symbolically."""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from .base import Activation
+from .closed_forms import ErfKernel, PiecewiseLinearKernel, SinKernel
+from .registry import register_activation
+
+X = sp.Symbol("x", real=True)
+_SQRT_2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def _check_alpha(alpha, name: str = "alpha") -> float:
+    alpha = float(alpha)
+    if not math.isfinite(alpha):
+        raise ValueError(f"{name} must be finite, got {alpha}")
+    return alpha
+
+
+def linear() -> Activation:
+    return Activation(
+        "linear", lambda x, xp: x * 1.0, lambda x, xp: xp.constant(1.0, x), lambda x, xp: xp.constant(0.0, x),
+        expr=X, symbol=X, closed_form=PiecewiseLinearKernel(1.0, 1.0), positively_homogeneous=True,
+    )
+
+
+def tanh() -> Activation:
+    def d1(x, xp):
+        t = xp.tanh(x)
+        return 1 - t * t
+
+    def d2(x, xp):
+        t = xp.tanh(x)
+        return -2 * t * (1 - t * t)
+
+    return Activation("tanh", lambda x, xp: xp.tanh(x), d1, d2, expr=sp.tanh(X), symbol=X)
+
+
+def leaky_relu(alpha: float = 0.01) -> Activation:
+    """max(x, 0) + alpha min(x, 0); `relu` is alpha = 0."""
+    a = _check_alpha(alpha)
+    name = "relu" if a == 0 else f"leaky_relu(alpha={a:g})"
+    return Activation(
+        name,
+        lambda x, xp: xp.where(x > 0, x, a * x),
+        lambda x, xp: xp.where(x > 0, xp.constant(1.0, x), xp.constant(a, x)),
+        lambda x, xp: xp.constant(0.0, x),
+        expr=sp.Piecewise((X, X > 0), (a * X, True)), symbol=X, kinks=(0.0,),
+        closed_form=PiecewiseLinearKernel(a, 1.0), positively_homogeneous=True,
+    )
+
+
+def relu() -> Activation:
+    return leaky_relu(0.0)
+
+
+def erf() -> Activation:
+    c = 2.0 / math.sqrt(math.pi)
+    return Activation(
+        "erf", lambda x, xp: xp.erf(x), lambda x, xp: c * xp.exp(-x * x), lambda x, xp: -2 * c * x * xp.exp(-x * x),
+        expr=sp.erf(X), symbol=X, closed_form=ErfKernel(),
+    )
+
+
+def gelu() -> Activation:
+    """x Phi(x) with the exact Gaussian CDF (not the tanh approximation)."""
+
+    def pdf(x, xp):
+        return _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+
+    def cdf(x, xp):
+        return 0.5 * (1 + xp.erf(x / _SQRT_2))
+
+    return Activation(
+        "gelu",
+        lambda x, xp: x * cdf(x, xp),
+        lambda x, xp: cdf(x, xp) + x * pdf(x, xp),
+        lambda x, xp: (2 - x * x) * pdf(x, xp),
+        expr=X * (1 + sp.erf(X / sp.sqrt(2))) / 2, symbol=X,
+    )
+
+
+def sigmoid() -> Activation:
+    def d1(x, xp):
+        s = xp.sigmoid(x)
+        return s * (1 - s)
+
+    def d2(x, xp):
+        s = xp.sigmoid(x)
+        return s * (1 - s) * (1 - 2 * s)
+
+    return Activation("sigmoid", lambda x, xp: xp.sigmoid(x), d1, d2, expr=1 / (1 + sp.exp(-X)), symbol=X)
+
+
+def softplus() -> Activation:
+    def d2(x, xp):
+        s = xp.sigmoid(x)
+        return s * (1 - s)
+
+    return Activation(
+        "softplus", lambda x, xp: xp.softplus(x), lambda x, xp: xp.sigmoid(x), d2, expr=sp.log(1 + sp.exp(X)), symbol=X
+    )
+
+
+def silu() -> Activation:
+    """x sigmoid(x), also called swish."""
+
+    def d1(x, xp):
+        s = xp.sigmoid(x)
+        return s * (1 + x * (1 - s))
+
+    def d2(x, xp):
+        s = xp.sigmoid(x)
+        return s * (1 - s) * (2 + x * (1 - 2 * s))
+
+    return Activation("silu", lambda x, xp: x * xp.sigmoid(x), d1, d2, expr=X / (1 + sp.exp(-X)), symbol=X)
+
+
+def elu(alpha: float = 1.0, *, scale: float = 1.0, name: str | None = None) -> Activation:
+    """scale * (x for x > 0, alpha (e^x - 1) for x <= 0)."""
+    a, lam = _check_alpha(alpha), _check_alpha(scale, "scale")
+    return Activation(
+        name or f"elu(alpha={a:g})",
+        lambda x, xp: lam * xp.where(x > 0, x, a * xp.expm1(xp.clip(x, None, 0.0))),
+        lambda x, xp: lam * xp.where(x > 0, xp.constant(1.0, x), a * xp.exp(xp.clip(x, None, 0.0))),
+        lambda x, xp: lam * xp.where(x > 0, xp.constant(0.0, x), a * xp.exp(xp.clip(x, None, 0.0))),
+        expr=lam * sp.Piecewise((X, X > 0), (a * (sp.exp(X) - 1), True)), symbol=X, kinks=(0.0,),
+    )
+
+
+def selu() -> Activation:
+    """Klambauer et al. 2017: elu with alpha = 1.6733, scale = 1.0507."""
+    return elu(SELU_ALPHA, scale=SELU_LAMBDA, name="selu")
+
+
+def sin() -> Activation:
+    return Activation(
+        "sin", lambda x, xp: xp.sin(x), lambda x, xp: xp.cos(x), lambda x, xp: -xp.sin(x),
+        expr=sp.sin(X), symbol=X, closed_form=SinKernel(),
+    )
+
+
+def hard_tanh() -> Activation:
+    """clip(x, -1, 1)."""
+    return Activation(
+        "hard_tanh",
+        lambda x, xp: xp.clip(x, -1.0, 1.0),
+        lambda x, xp: xp.where((x > -1) & (x < 1), xp.constant(1.0, x), xp.constant(0.0, x)),
+        lambda x, xp: xp.constant(0.0, x),
+        expr=sp.Piecewise((-1, X < -1), (X, X < 1), (1, True)), symbol=X, kinks=(-1.0, 1.0),
+    )
+
+
+for _factory in (linear, tanh, relu, leaky_relu, erf, gelu, sigmoid, softplus, silu, elu, selu, sin, hard_tanh):
+    register_activation(_factory.__name__, _factory)
+register_activation("swish", silu)
