@@ -320,6 +320,37 @@ class Propagation(NamedTuple):
     c: np.ndarray
 
 
+def propagate_covariance(
+    activation: ActivationLike, sigma_w2, sigma_b2, depth: int, q1, q2, q12, *, order: int = DEFAULT_ORDER
+) -> Propagation:
+    """Iterate the covariance map `depth - 1` times from layer-1 statistics (q1, q2, q12).
+
+    Returns:
+        Propagation of arrays of shape (depth, ...) (layer 1 first).
+    """
+    act = get_activation(activation)
+    sw, sb = _variances(sigma_w2, sigma_b2)
+    if sw.ndim or sb.ndim:
+        raise ValueError("propagation takes scalar sigma_w2 and sigma_b2")
+    depth = check_positive_int(depth, "depth")
+    q1, q2, q12 = np.broadcast_arrays(*_check_pair(q1, q2, q12))
+    out = np.empty((3, depth) + q1.shape)
+    out[:, 0] = q1, q2, q12
+    for layer in range(1, depth):  # layers are sequential; each step is vectorised over inputs
+        out[:, layer] = covariance_map(*out[:, layer - 1], act, sw, sb, order=order)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = out[2] / np.sqrt(out[0] * out[1])
+    return Propagation(out[0], out[1], out[2], np.clip(np.nan_to_num(c, nan=1.0), -1.0, 1.0))
+
+
+def _check_pair(q1, q2, q12):
+    q1, q2 = check_variance(q1, "q1"), check_variance(q2, "q2")
+    q12 = as_float_array(q12, "q12")
+    if np.any(q12 * q12 > q1 * q2 * (1 + 1e-12)):
+        raise ValueError("q12 must satisfy q12^2 <= q1 q2")
+    return q1, q2, q12
+
+
 def propagate(
     activation: ActivationLike,
     sigma_w2,
@@ -330,7 +361,9 @@ def propagate(
     *,
     order: int = DEFAULT_ORDER,
 ) -> Propagation:
-    """Iterate the maps from the inputs: q^1 = sigma_w^2 |x|^2 / d + sigma_b^2, q12^1 = sigma_w^2 x1.x2 / d + sigma_b^2.
+    """Per-layer q^l, c^l of inputs x1, x2 through the network, l = 1..depth.
+
+    Layer 1: q^1 = sigma_w^2 |x|^2 / d + sigma_b^2, q12^1 = sigma_w^2 x1.x2 / d + sigma_b^2.
 
     Args:
         x1, x2: inputs of shape (..., d) (x2 defaults to x1); batch shapes broadcast.
@@ -339,11 +372,7 @@ def propagate(
     Returns:
         Propagation of arrays of shape (depth, ...).
     """
-    act = get_activation(activation)
     sw, sb = _variances(sigma_w2, sigma_b2)
-    if sw.ndim or sb.ndim:
-        raise ValueError("propagate takes scalar sigma_w2 and sigma_b2")
-    depth = check_positive_int(depth, "depth")
     x1 = as_float_array(x1, "x1")
     x2 = x1 if x2 is None else as_float_array(x2, "x2")
     if x1.ndim == 0 or x2.ndim == 0 or x1.shape[-1] != x2.shape[-1] or x1.shape[-1] == 0:
@@ -352,11 +381,4 @@ def propagate(
     q1 = sw * np.sum(x1 * x1, -1) / d + sb
     q2 = sw * np.sum(x2 * x2, -1) / d + sb
     q12 = sw * np.sum(x1 * x2, -1) / d + sb
-    q1, q2, q12 = np.broadcast_arrays(q1, q2, q12)
-    out = np.empty((3, depth) + q1.shape)
-    out[:, 0] = q1, q2, q12
-    for layer in range(1, depth):  # layers are sequential; each step is vectorised over inputs
-        out[:, layer] = covariance_map(*out[:, layer - 1], act, sw, sb, order=order)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = out[2] / np.sqrt(out[0] * out[1])
-    return Propagation(out[0], out[1], out[2], np.clip(c, -1.0, 1.0))
+    return propagate_covariance(activation, sw, sb, depth, q1, q2, np.clip(q12, -np.sqrt(q1 * q2), np.sqrt(q1 * q2)), order=order)

@@ -1,0 +1,169 @@
+"""The `randfield` command line. Bad input gives one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_network(p, depth: bool = False):
+    p.add_argument("--activation", default="tanh", help="activation name, e.g. tanh, relu, 'leaky_relu(alpha=0.2)'")
+    p.add_argument("--sigma-w2", type=float, required=True, help="weight variance sigma_w^2 (>= 0)")
+    p.add_argument("--sigma-b2", type=float, default=0.0, help="bias variance sigma_b^2 (>= 0)")
+    if depth:
+        p.add_argument("--depth", type=int, default=20, help="number of layers to iterate (>= 1)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _range(text: str) -> np.ndarray:
+    try:
+        lo, hi, n = text.split(":")
+        return np.linspace(float(lo), float(hi), int(n))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected LO:HI:N, got {text!r}") from err
+
+
+def _summary(activation, sw, sb) -> dict:
+    from . import maps
+
+    out = {"activation": activation, "sigma_w2": sw, "sigma_b2": sb}
+    q = float(maps.length_fixed_point(activation, sw, sb))
+    out["q_star"] = q
+    out["chi1"] = float(maps.chi1(activation, sw, sb, q=q))
+    out["c_star"] = float(maps.correlation_fixed_point(activation, sw, sb))
+    xi = maps.depth_scales(activation, sw, sb)
+    out["xi_q"], out["xi_c"] = float(xi.xi_q), float(xi.xi_c)
+    out["phase"] = "ordered" if out["chi1"] < 1 else "chaotic" if out["chi1"] > 1 else "critical"
+    return out
+
+
+def cmd_maps(args) -> int:
+    from . import maps
+
+    act, sw, sb = args.activation, args.sigma_w2, args.sigma_b2
+    q1 = sw * args.q_input + sb  # inputs with |x|^2 / d = q_input
+    prop = maps.propagate_covariance(act, sw, sb, args.depth, q1, q1, sw * args.q_input * args.c_input + sb)
+    try:
+        summary = _summary(act, sw, sb)
+    except maps.NoFixedPointError as err:
+        summary = {"activation": act, "sigma_w2": sw, "sigma_b2": sb, "phase": "unbounded", "note": str(err)}
+    if args.json:
+        print(json.dumps({"layers": {"q": prop.q1.tolist(), "c": prop.c.tolist()}, **summary}, indent=2))
+        return 0
+    print(f"{'layer':>5} {'q':>14} {'c':>14}")
+    for layer, (q, c) in enumerate(zip(prop.q1, prop.c), start=1):
+        print(f"{layer:>5d} {q:>14.8g} {c:>14.10f}")
+    print()
+    for key in ("q_star", "c_star", "chi1", "xi_q", "xi_c", "phase", "note"):
+        if key in summary:
+            print(f"{key:>7}: {summary[key]}")
+    return 0
+
+
+def cmd_phase_diagram(args) -> int:
+    from . import maps
+    from ._io import atomic_write_json, provenance
+    from .phase import phase_diagram
+
+    pd = phase_diagram(args.activation, args.sigma_w2, args.sigma_b2)
+    counts = dict(zip(("ordered", "chaotic", "unbounded"), np.bincount(pd.phase.ravel(), minlength=3).tolist()))
+    if args.out:
+        from .plotting import plot_phase_diagram, save_figure
+
+        sb = pd.sigma_b2[pd.sigma_b2 > 0]
+        try:
+            line = (maps.critical_sigma_w2(args.activation, sb), sb)
+        except ValueError:
+            line = None
+        paths = save_figure(plot_phase_diagram(pd, critical_line=line), args.out)
+        config = {"activation": args.activation, "sigma_w2": pd.sigma_w2, "sigma_b2": pd.sigma_b2}
+        atomic_write_json(paths[0].with_suffix(".json"), {**provenance(config), "data": pd.as_dict()})
+    result = {"activation": pd.activation, "grid": list(pd.phase.shape), "phase_counts": counts}
+    if args.out:
+        result["files"] = [str(p) for p in paths]
+    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+def cmd_critical(args) -> int:
+    from . import maps
+
+    sw = maps.critical_sigma_w2(args.activation, args.sigma_b2)
+    out = {"activation": args.activation, "sigma_b2": args.sigma_b2, "critical_sigma_w2": float(sw)}
+    print(json.dumps(out) if args.json else f"critical sigma_w2 = {float(sw):.12f}")
+    return 0
+
+
+def cmd_figures(args) -> int:
+    from .figures import regenerate
+
+    for name, status in regenerate(args.configs, args.out, only=args.only, quick=args.quick, force=args.force):
+        print(f"{name}: {status}")
+    return 0
+
+
+def cmd_activations(args) -> int:
+    from .activations import available_activations
+
+    print(json.dumps(available_activations()) if args.json else "\n".join(available_activations()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="randfield", description="Mean-field theory of random deep networks.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("maps", help="iterate the length/correlation maps; fixed points, chi_1, depth scales")
+    _add_network(p, depth=True)
+    p.add_argument("--q-input", type=float, default=1.0, help="|x|^2 / d of both inputs (default 1)")
+    p.add_argument("--c-input", type=float, default=0.5, help="cosine similarity of the two inputs (default 0.5)")
+    p.set_defaults(func=cmd_maps)
+
+    p = sub.add_parser("phase-diagram", help="order/chaos phase diagram over a (sigma_w^2, sigma_b^2) grid")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--sigma-w2", type=_range, default=_range("0.5:4:100"), help="grid LO:HI:N (default 0.5:4:100)")
+    p.add_argument("--sigma-b2", type=_range, default=_range("0:1:100"), help="grid LO:HI:N (default 0:1:100)")
+    p.add_argument("--out", help="figure path (PNG and PDF written, plus a JSON with the data)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_phase_diagram)
+
+    p = sub.add_parser("critical", help="sigma_w^2 on the chi_1 = 1 line for a given sigma_b^2")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--sigma-b2", type=float, default=0.0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_critical)
+
+    p = sub.add_parser("figures", help="regenerate every figure in figures/ from experiments/*.toml")
+    p.add_argument("--only", nargs="+", help="figure names (config file stems)")
+    p.add_argument("--quick", action="store_true", help="CPU-sized configuration")
+    p.add_argument("--force", action="store_true", help="recompute cached figures")
+    p.add_argument("--configs", default="experiments")
+    p.add_argument("--out", default="figures")
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("activations", help="list the registered activations")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_activations)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as err:
+        print(f"randfield {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
