@@ -117,7 +117,10 @@ def from_sympy(
         if len(free) != 1:
             raise ValueError(f"expr must have exactly one free symbol (or pass symbol=), got {free}")
         symbol = free[0]
-    piecewise = expr.rewrite(sp.Piecewise)
+    # A real symbol lets Abs/Max/Heaviside rewrite to Piecewise and differentiate cleanly.
+    real = sp.Dummy(str(symbol), real=True)
+    piecewise = expr.subs(symbol, real).rewrite(sp.Piecewise)
+    symbol_in, symbol = symbol, real
     derivs = [piecewise, sp.diff(piecewise, symbol), sp.diff(piecewise, symbol, 2)]
     derivs = [sp.piecewise_fold(d).replace(sp.DiracDelta, lambda *a: sp.S.Zero) for d in derivs]
     np_fns = [sp.lambdify(symbol, d, modules=["scipy", "numpy"]) for d in derivs]
@@ -131,7 +134,7 @@ def from_sympy(
 
     impls = [make(n, t) for n, t in zip(np_fns, torch_fns)]
     return Activation(
-        name, *impls, expr=expr, symbol=symbol, kinks=tuple(float(k) for k in kinks),
+        name, *impls, expr=expr, symbol=symbol_in, kinks=tuple(float(k) for k in kinks),
         closed_form=closed_form, positively_homogeneous=positively_homogeneous,
     )
 
