@@ -80,7 +80,7 @@ def cmd_phase_diagram(args) -> int:
 
         sb = pd.sigma_b2[pd.sigma_b2 > 0]
         try:
-            line = (maps.critical_sigma_w2(args.activation, sb), sb)
+            line = (maps.critical_sigma_w2(args.activation, sb, unstable="nan"), sb)
         except ValueError:
             line = None
         paths = save_figure(plot_phase_diagram(pd, critical_line=line), args.out)

@@ -262,7 +262,9 @@ def depth_scales(activation: ActivationLike, sigma_w2, sigma_b2, *, order: int =
     return DepthScales(_xi(np.abs(slope_q)), _xi(chi_c))
 
 
-def critical_sigma_w2(activation: ActivationLike, sigma_b2, *, order: int = DEFAULT_ORDER) -> np.ndarray:
+def critical_sigma_w2(
+    activation: ActivationLike, sigma_b2, *, unstable: str = "raise", order: int = DEFAULT_ORDER
+) -> np.ndarray:
     """sigma_w^2 on the order-to-chaos line chi_1(q*) = 1 for the given sigma_b^2.
 
     Uses the parametrisation of the line by q* (anchors §2.1): sigma_w^2 = 1 / E[phi'^2](q*),
@@ -271,9 +273,19 @@ def critical_sigma_w2(activation: ActivationLike, sigma_b2, *, order: int = DEFA
     depend on q, so the line is sigma_w^2 = 2 / (1 + alpha^2) for every sigma_b^2 (for
     sigma_b^2 > 0 the lengths grow linearly there).
 
+    The chi_1 = 1 point is only critical if the network settles there: the fixed point q*
+    must be stable under the length map (slope sigma_w^2 E[phi'^2 + phi phi''] <= 1). For
+    GELU at sigma_b^2 < ~0.15, for example, it is not, and the line ends.
+
+    Args:
+        unstable: "raise" (default) or "nan" for points whose chi_1 = 1 fixed point is unstable.
+
     Raises:
-        ValueError: when no sigma_w^2 puts the network at chi_1 = 1 for this sigma_b^2.
+        ValueError: when no sigma_w^2 puts the network at chi_1 = 1 for this sigma_b^2, or
+            when that fixed point is unstable in q (unless unstable="nan").
     """
+    if unstable not in ("raise", "nan"):
+        raise ValueError(f"unstable must be 'raise' or 'nan', got {unstable!r}")
     act = get_activation(activation)
     sb = check_variance(sigma_b2, "sigma_b2")
     shape = sb.shape
@@ -308,7 +320,14 @@ def critical_sigma_w2(activation: ActivationLike, sigma_b2, *, order: int = DEFA
         )
     q, _ = bracketed_newton(G, lo, hi, 0.5 * (lo + hi), lo_sign=-np.ones(n))
     q[g0 == 0] = 0.0  # e.g. odd phi at sigma_b^2 = 0: the line starts at q* = 0
-    return (1.0 / ex.derivative_second_moment(act, q, order=order)).reshape(shape)
+    sw = 1.0 / ex.derivative_second_moment(act, q, order=order)
+    bad = sw * ex.second_moment_slope(act, q, order=order) > 1 + 1e-9
+    if bad.any() and unstable == "raise":
+        raise ValueError(
+            f"{act.name}: at sigma_b2 = {sb[bad][:3].tolist()} the chi_1 = 1 fixed point (q* = {q[bad][:3].tolist()}) "
+            "is unstable under the length map, so no network settles on it; the critical line does not extend there"
+        )
+    return np.where(bad, np.nan, sw).reshape(shape)
 
 
 class Propagation(NamedTuple):

@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from randfield.cli import main
+
+
+def test_maps_prints_the_table_and_fixed_points(capsys):
+    assert main(["maps", "--activation", "tanh", "--sigma-w2", "1.5", "--sigma-b2", "0.05", "--depth", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "q_star: 0.41803720" in out and "phase: ordered" in out and out.count("\n") > 8
+
+
+def test_maps_json(capsys):
+    assert main(["maps", "--activation", "relu", "--sigma-w2", "2.5", "--sigma-b2", "0.1", "--depth", "3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["phase"] == "unbounded" and len(data["layers"]["q"]) == 3
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["maps", "--activation", "tanhx", "--sigma-w2", "1"], "unknown activation 'tanhx'"),
+        (["maps", "--sigma-w2", "-1"], "sigma_w2 must be >= 0"),
+        (["maps", "--sigma-w2", "1", "--depth", "0"], "depth must be an integer >= 1"),
+        (["critical", "--activation", "softplus", "--sigma-b2", "0.1"], "no critical sigma_w2"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_argument_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["maps", "--sigma-w2", "abc"])
+    assert info.value.code == 2
+
+
+def test_phase_diagram_writes_figure_and_data(tmp_path, capsys):
+    out = tmp_path / "pd.png"
+    argv = ["phase-diagram", "--activation", "erf", "--sigma-w2", "0.5:3:12", "--sigma-b2", "0:0.3:10", "--out", str(out), "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["grid"] == [12, 10] and sum(data["phase_counts"].values()) == 120
+    assert out.exists() and out.with_suffix(".pdf").exists()
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["randfield_version"] and meta["config"]["activation"] == "erf"
+
+
+def test_critical_json(capsys):
+    assert main(["critical", "--activation", "relu", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["critical_sigma_w2"] == 2.0
