@@ -1,0 +1,119 @@
+"""Symbolic checks of the closed forms randfield uses. Exits non-zero if any derivation disagrees.
+
+Run: python theory/verify_closed_forms.py   (tests/test_theory.py runs it too)
+
+1. (The hand-written derivatives of every built-in activation are checked against sympy's
+   in tests/test_activations.py.)
+2. Linear network: q* = sigma_b^2 / (1 - sigma_w^2), solved symbolically.
+3. ReLU/leaky ReLU second moment E[phi(sqrt(q) z)^2] = (1 + alpha^2) q / 2 and
+   E[phi'^2] = (1 + alpha^2)/2, by symbolic integration against the Gaussian density;
+   hence chi_1 = sigma_w^2 (1 + alpha^2)/2 and the critical sigma_w^2 = 2/(1 + alpha^2).
+4. erf: E[phi'(sqrt(q) z)^2] = (4/pi)/sqrt(1 + 4q) by symbolic integration, so
+   chi_1 = (4/pi) sigma_w^2 / sqrt(1 + 4 q*) and, at sigma_b^2 = 0 (q* = 0), sigma_w^2 = pi/4.
+5. sin: E[sin(u1) sin(u2)] = exp(-(q1 + q2)/2) sinh(q12) from the Gaussian characteristic function.
+6. Arc-cosine kernel consistency: d/dq12 of the ReLU covariance equals the derivative kernel
+   (Price's theorem), and the kernel at rho = 1 reduces to q/2.
+7. Small-c expansion of the tanh correlation map at sigma_b^2 = 0:
+   c' = sigma_w^2 E[phi'(sqrt(q*) z)]^2 c + O(c^3) (Mehler's series of an odd phi has only odd powers).
+8. Stein's lemma used for the length-map slope: d/dq E[f(sqrt(q) z)] = E[f''(sqrt(q) z)]/2,
+   checked symbolically for f = x^4 and f = exp(a x).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import sympy as sp
+
+failures: list[str] = []
+
+
+def check(name: str, ok: bool) -> None:
+    print(f"[{'ok' if ok else 'FAIL'}] {name}")
+    if not ok:
+        failures.append(name)
+
+
+def gaussian_mean(expr, x, q):
+    """E[expr(x)] for x ~ N(0, q), symbolically."""
+    return sp.simplify(sp.integrate(expr * sp.exp(-x**2 / (2 * q)) / sp.sqrt(2 * sp.pi * q), (x, -sp.oo, sp.oo)))
+
+
+def main() -> int:
+    from randfield.activations.closed_forms import ErfKernel, PiecewiseLinearKernel
+
+    # 2. linear network fixed point
+    q, sw, sb = sp.symbols("q sigma_w2 sigma_b2", positive=True)
+    sol = sp.solve(sp.Eq(q, sw * q + sb), q)
+    check("linear: q* = sigma_b^2/(1 - sigma_w^2)", len(sol) == 1 and sp.simplify(sol[0] - sb / (1 - sw)) == 0)
+
+    # 3. leaky ReLU moments (integrate the two half-lines)
+    x = sp.Symbol("x", real=True)
+    a = sp.Symbol("alpha", real=True)
+    dens = sp.exp(-x**2 / (2 * q)) / sp.sqrt(2 * sp.pi * q)
+    m2 = sp.integrate(x**2 * dens, (x, 0, sp.oo)) + sp.integrate(a**2 * x**2 * dens, (x, -sp.oo, 0))
+    check("leaky ReLU: E[phi^2] = (1 + alpha^2) q / 2", sp.simplify(m2 - (1 + a**2) * q / 2) == 0)
+    d2 = sp.integrate(dens, (x, 0, sp.oo)) + sp.integrate(a**2 * dens, (x, -sp.oo, 0))
+    check("leaky ReLU: E[phi'^2] = (1 + alpha^2)/2", sp.simplify(d2 - (1 + a**2) / 2) == 0)
+    k = PiecewiseLinearKernel(0.3, 1.0)
+    check("PiecewiseLinearKernel diagonal = (1 + alpha^2) q / 2",
+          np.isclose(k.covariance(2.0, 2.0, 2.0), 1.09 * 2.0 / 2, rtol=1e-15, atol=0))
+    check("critical sigma_w^2 of leaky ReLU = 2 / (1 + alpha^2)",
+          sp.simplify(sp.solve(sp.Eq(sw * (1 + a**2) / 2, 1), sw)[0] - 2 / (1 + a**2)) == 0)
+
+    # 4. erf derivative moment
+    dphi2 = (2 / sp.sqrt(sp.pi)) ** 2 * sp.exp(-2 * x**2)
+    m = gaussian_mean(dphi2, x, q)
+    check("erf: E[phi'^2] = (4/pi)/sqrt(1 + 4q)", sp.simplify(m - 4 / sp.pi / sp.sqrt(1 + 4 * q)) == 0)
+    qs = np.array([0.01, 0.7, 30.0])
+    check("ErfKernel.derivative_covariance diagonal agrees",
+          np.allclose(ErfKernel().derivative_covariance(qs, qs, qs), 4 / np.pi / np.sqrt(1 + 4 * qs), rtol=1e-15))
+    check("erf critical sigma_w^2 at sigma_b^2 = 0 is pi/4",
+          sp.simplify(sp.solve(sp.Eq(4 / sp.pi * sw / sp.sqrt(1 + 4 * 0), 1), sw)[0] - sp.pi / 4) == 0)
+
+    # 5. sin covariance from the characteristic function E[exp(i t.u)] = exp(-t.Sigma.t/2)
+    q1, q2, q12 = sp.symbols("q1 q2 q12", real=True)
+
+    def cf(t1, t2):
+        return sp.exp(-(t1**2 * q1 + 2 * t1 * t2 * q12 + t2**2 * q2) / 2)
+
+    # sin u1 sin u2 = (cos(u1 - u2) - cos(u1 + u2)) / 2 and E[cos(t.u)] = cf(t)
+    sin_cov = (cf(1, -1) - cf(1, 1)) / 2
+    check("sin: E[sin u1 sin u2] = exp(-(q1+q2)/2) sinh(q12)",
+          sp.simplify((sin_cov - sp.exp(-(q1 + q2) / 2) * sp.sinh(q12)).rewrite(sp.exp)) == 0)
+
+    # 6. Price's theorem for the arc-cosine kernel
+    r = sp.Symbol("rho")
+    th = sp.acos(r)
+    cov = sp.sqrt(q1 * q2) / (2 * sp.pi) * (sp.sin(th) + (sp.pi - th) * sp.cos(th))
+    dcov = sp.diff(cov, r) / sp.sqrt(q1 * q2)  # d/dq12 = (1/sqrt(q1 q2)) d/drho
+    check("ReLU: d cov/d q12 = (pi - theta)/(2 pi)", sp.simplify(dcov - (sp.pi - th) / (2 * sp.pi)) == 0)
+    check("ReLU: cov(rho = 1) = q/2", sp.simplify(cov.subs({r: 1, q1: q, q2: q}) - q / 2) == 0)
+
+    # 7. tanh c-map at sigma_b^2 = 0 near c = 0: slope sigma_w^2 E[phi']^2, no c^2 term
+    from randfield import correlation_map, length_fixed_point
+
+    sw_num = 2.0
+    qstar = float(length_fixed_point("tanh", sw_num, 0.0))
+    from randfield.gaussian import gaussian_expectation
+
+    slope0 = sw_num * gaussian_expectation(lambda t: 1 - np.tanh(t) ** 2, qstar) ** 2  # sigma_w^2 q E[phi']^2 / q
+    cs = np.array([1e-3, 2e-3])
+    cm = correlation_map(cs, "tanh", sw_num, 0.0)
+    check("tanh c-map: c' = slope(0) c + O(c^3) at sigma_b^2 = 0",
+          abs(cm[0] / cs[0] - slope0) < 1e-5 and abs((cm[1] / cs[1] - slope0) / (cm[0] / cs[0] - slope0) - 4) < 0.05)
+
+    # 8. Stein's lemma d/dq E[f(sqrt q z)] = E[f''(sqrt q z)]/2
+    aa = sp.Symbol("a", positive=True)
+    for f in (x**4, sp.exp(aa * x)):
+        lhs = sp.diff(gaussian_mean(f, x, q), q)
+        rhs = gaussian_mean(sp.diff(f, x, 2), x, q) / 2
+        check(f"Stein: d/dq E[{f}] = E[f'']/2", sp.simplify(lhs - rhs) == 0)
+
+    print(f"{len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
