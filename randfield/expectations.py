@@ -13,13 +13,9 @@ import numpy as np
 
 from ._validation import check_variance
 from .activations import Activation, get_activation
-from .gaussian import DEFAULT_ORDER, bivariate_gaussian_expectation, gaussian_expectation
+from .gaussian import DEFAULT_ORDER, bivariate_gaussian_expectation, gauss_rule, gaussian_expectation
 
 ActivationLike = str | Activation
-
-
-def _diag(activation: Activation, q):
-    return q, q, q
 
 
 def second_moment(activation: ActivationLike, q, *, order: int = DEFAULT_ORDER) -> np.ndarray:
@@ -64,6 +60,24 @@ def second_derivative_second_moment(activation: ActivationLike, q, *, order: int
     if not act.smooth:
         raise ValueError(f"E[phi''^2] diverges for {act.name}: phi'' has delta functions at {act.kinks}")
     return gaussian_expectation(lambda x: act.d2phi(x) ** 2, q, order=order)
+
+
+def moments_1d(
+    activation: ActivationLike, q, *, order: int = DEFAULT_ORDER
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(E[phi^2], d/dq E[phi^2], E[phi'^2]) at q from one quadrature rule and one joint
+    evaluation of (phi, phi', phi''): the same values as `second_moment`,
+    `second_moment_slope` and `derivative_second_moment`, at about a third of the cost."""
+    act = get_activation(activation)
+    q = check_variance(q, "q")
+    if act.closed_form is not None:
+        cf = act.closed_form
+        return cf.covariance(q, q, q), cf.second_moment_slope(q), cf.derivative_covariance(q, q, q)
+    qq = q if act.smooth else np.maximum(q, 1e-200)
+    x, w = gauss_rule(0.0, np.sqrt(qq), act.kinks, order)
+    phi, dphi, d2phi = act.derivatives(x)
+    slope_integrand = dphi * dphi + phi * d2phi if act.smooth else phi * dphi * x / qq[..., None]
+    return tuple(np.einsum("...n,...n->...", w, f) for f in (phi * phi, slope_integrand, dphi * dphi))
 
 
 def _check_covariance(q1, q2, q12):

@@ -44,7 +44,11 @@ def phase_diagram_figure(p: dict):
     sb_line = pd.sigma_b2[pd.sigma_b2 > 0] if p["activation"] != "relu" else pd.sigma_b2
     sw_line = maps.critical_sigma_w2(p["activation"], sb_line, unstable="nan")
     fig = plot_phase_diagram(pd, critical_line=(sw_line, sb_line))
-    return fig, {"critical_sigma_w2": sw_line, "sigma_b2": sb_line, "phase_counts": np.bincount(pd.phase.ravel(), minlength=3)}
+    return fig, {
+        "critical_sigma_w2": sw_line,
+        "sigma_b2": sb_line,
+        "phase_counts": np.bincount(pd.phase.ravel(), minlength=3),
+    }
 
 
 @figure_kind

@@ -82,9 +82,7 @@ def _activation_points(kinks: Sequence[float]) -> np.ndarray:
     return np.concatenate([_FEATURE_POINTS, np.asarray(kinks, dtype=np.float64)])
 
 
-def gauss_rule(
-    mean, std, kinks: Sequence[float] = (), order: int = DEFAULT_ORDER
-) -> tuple[np.ndarray, np.ndarray]:
+def gauss_rule(mean, std, kinks: Sequence[float] = (), order: int = DEFAULT_ORDER) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights for E[g(mean + std z)], z ~ N(0, 1).
 
     Args:
@@ -176,7 +174,11 @@ def bivariate_gaussian_expectation(
             np.broadcast_to(_GAUSS_POINTS, (len(q1), len(_GAUSS_POINTS))),
             _scaled_points(pts1, zero, s1),
             _scaled_points(pts2, zero, slope),
-            np.clip(np.where(slope[:, None] != 0, shoulders / np.where(slope != 0, slope, 1.0)[:, None], Z_MAX), -Z_MAX, Z_MAX),
+            np.clip(
+                np.where(slope[:, None] != 0, shoulders / np.where(slope != 0, slope, 1.0)[:, None], Z_MAX),
+                -Z_MAX,
+                Z_MAX,
+            ),
         ],
         axis=-1,
     )

@@ -50,7 +50,9 @@ def length_map(q, activation: ActivationLike, sigma_w2, sigma_b2, *, order: int 
     return sw * ex.second_moment(activation, check_variance(q, "q"), order=order) + sb
 
 
-def length_map_slope(q, activation: ActivationLike, sigma_w2, sigma_b2=0.0, *, order: int = DEFAULT_ORDER) -> np.ndarray:
+def length_map_slope(
+    q, activation: ActivationLike, sigma_w2, sigma_b2=0.0, *, order: int = DEFAULT_ORDER
+) -> np.ndarray:
     """d q^{l+1} / d q^l = sigma_w^2 E[phi'^2 + phi phi''] (= chi_1 + sigma_w^2 E[phi phi''])."""
     sw, _ = _variances(sigma_w2, sigma_b2)
     return sw * ex.second_moment_slope(activation, check_variance(q, "q"), order=order)
@@ -70,7 +72,11 @@ def covariance_map(
 
 
 def _fixed_length(act, sw, sb, q, order):
-    return np.broadcast_to(length_fixed_point(act, sw, sb, order=order), np.broadcast(sw, sb).shape) if q is None else check_variance(q, "q", positive=True)
+    return (
+        np.broadcast_to(length_fixed_point(act, sw, sb, order=order), np.broadcast(sw, sb).shape)
+        if q is None
+        else check_variance(q, "q", positive=True)
+    )
 
 
 def correlation_map(
@@ -110,10 +116,18 @@ def chi1(activation: ActivationLike, sigma_w2, sigma_b2, q=None, *, order: int =
     return sw * ex.derivative_second_moment(act, q, order=order)
 
 
-def _solve_length(act: Activation, sw: np.ndarray, sb: np.ndarray, q0: float, order: int):
-    """q* elementwise (flat arrays); inf where q grows without bound."""
-    sw, sb = np.broadcast_arrays(sw.ravel(), sb.ravel()) if sw.ndim else (sw.ravel(), sb.ravel())
-    sw, sb = np.broadcast_arrays(sw, sb)
+def _exact_moments(act: Activation, order: int):
+    """q -> (E[phi^2], d/dq E[phi^2]) by closed form or quadrature."""
+    return lambda q: ex.moments_1d(act, q, order=order)[:2]
+
+
+def _solve_length(act: Activation, sw: np.ndarray, sb: np.ndarray, q0: float, order: int, moments=None):
+    """q* elementwise (flat arrays); inf where q grows without bound.
+
+    `moments(q) -> (E[phi^2], d/dq E[phi^2])` defaults to exact evaluation.
+    """
+    sw, sb = np.broadcast_arrays(np.ravel(sw), np.ravel(sb))
+    moments = moments or _exact_moments(act, order)
     n = sw.size
     if act.positively_homogeneous:  # E[phi^2] = m q: q* = sigma_b^2 / (1 - sigma_w^2 m) in closed form
         slope = sw * float(ex.second_moment(act, 1.0))
@@ -122,10 +136,8 @@ def _solve_length(act: Activation, sw: np.ndarray, sb: np.ndarray, q0: float, or
         return np.where((slope == 1) & (sb == 0), q0, q)
 
     def F(x, idx):
-        return (
-            sw[idx] * ex.second_moment(act, x, order=order) + sb[idx] - x,
-            sw[idx] * ex.second_moment_slope(act, x, order=order) - 1,
-        )
+        v, s = moments(x)
+        return sw[idx] * v + sb[idx] - x, sw[idx] * s - 1
 
     start = np.full(n, float(q0))
     f0 = F(start, np.arange(n))[0]
@@ -177,7 +189,10 @@ def length_fixed_point(
     q = _solve_length(act, *np.broadcast_arrays(sw, sb), q0, order).reshape(shape)
     if np.any(np.isinf(q)):
         bad = np.argwhere(np.isinf(np.atleast_1d(q)))[:3]
-        pts = [(float(np.broadcast_to(sw, shape or (1,))[tuple(i)]), float(np.broadcast_to(sb, shape or (1,))[tuple(i)])) for i in bad]
+        pts = [
+            (float(np.broadcast_to(sw, shape or (1,))[tuple(i)]), float(np.broadcast_to(sb, shape or (1,))[tuple(i)]))
+            for i in bad
+        ]
         raise NoFixedPointError(
             f"the length map of {act.name} has no finite fixed point at (sigma_w2, sigma_b2) = {pts}"
             f"{' ...' if np.isinf(q).sum() > 3 else ''}: q grows without bound (its slope stays >= 1)"
@@ -395,9 +410,13 @@ def propagate(
     x1 = as_float_array(x1, "x1")
     x2 = x1 if x2 is None else as_float_array(x2, "x2")
     if x1.ndim == 0 or x2.ndim == 0 or x1.shape[-1] != x2.shape[-1] or x1.shape[-1] == 0:
-        raise ValueError(f"x1 and x2 must have the same non-empty last dimension d, got shapes {x1.shape} and {x2.shape}")
+        raise ValueError(
+            f"x1 and x2 must have the same non-empty last dimension d, got shapes {x1.shape} and {x2.shape}"
+        )
     d = x1.shape[-1]
     q1 = sw * np.sum(x1 * x1, -1) / d + sb
     q2 = sw * np.sum(x2 * x2, -1) / d + sb
     q12 = sw * np.sum(x1 * x2, -1) / d + sb
-    return propagate_covariance(activation, sw, sb, depth, q1, q2, np.clip(q12, -np.sqrt(q1 * q2), np.sqrt(q1 * q2)), order=order)
+    return propagate_covariance(
+        activation, sw, sb, depth, q1, q2, np.clip(q12, -np.sqrt(q1 * q2), np.sqrt(q1 * q2)), order=order
+    )

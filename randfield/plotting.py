@@ -40,7 +40,11 @@ def plot_phase_diagram(pd: PhaseDiagram, critical_line=None, ax=None):
     finite = xi[np.isfinite(xi)]
     vmax = min(np.nanmax(finite), 1e3) if finite.size else 10
     mesh = ax.pcolormesh(
-        pd.sigma_w2, pd.sigma_b2, np.clip(xi.T, None, vmax), shading="auto", cmap="viridis",
+        pd.sigma_w2,
+        pd.sigma_b2,
+        np.clip(xi.T, None, vmax),
+        shading="auto",
+        cmap="viridis",
         norm=LogNorm(vmin=max(np.nanmin(finite), 1e-2) if finite.size else 0.1, vmax=vmax),
     )
     ax.contour(pd.sigma_w2, pd.sigma_b2, pd.chi1.T, levels=[1.0], colors="white", linewidths=1.5)

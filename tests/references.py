@@ -17,7 +17,10 @@ MP_FUNCS = {
     "softplus": lambda x: mp.log1p(mp.exp(x)) if x < 30 else x + mp.log1p(mp.exp(-x)),
     "silu": lambda x: x / (1 + mp.exp(-x)),
     "elu": lambda x: x if x > 0 else mp.expm1(x),
-    "selu": lambda x: mp.mpf("1.0507009873554804934193349852946") * (x if x > 0 else mp.mpf("1.6732632423543772848170429916717") * mp.expm1(x)),
+    "selu": lambda x: (
+        mp.mpf("1.0507009873554804934193349852946")
+        * (x if x > 0 else mp.mpf("1.6732632423543772848170429916717") * mp.expm1(x))
+    ),
     "hard_tanh": lambda x: min(max(x, -1), 1),
 }
 MP_DERIVS = {

@@ -3,7 +3,14 @@ import pytest
 import sympy as sp
 import torch
 
-from randfield.activations import Activation, available_activations, from_sympy, from_torch, get_activation, register_activation
+from randfield.activations import (
+    Activation,
+    available_activations,
+    from_sympy,
+    from_torch,
+    get_activation,
+    register_activation,
+)
 
 X_POINTS = np.array([-3.1, -1.7, -0.6, -0.2, 0.15, 0.55, 0.9, 1.4, 2.6])  # away from every kink
 NAMES = [n for n in available_activations()]

@@ -12,7 +12,9 @@ def test_maps_prints_the_table_and_fixed_points(capsys):
 
 
 def test_maps_json(capsys):
-    assert main(["maps", "--activation", "relu", "--sigma-w2", "2.5", "--sigma-b2", "0.1", "--depth", "3", "--json"]) == 0
+    assert (
+        main(["maps", "--activation", "relu", "--sigma-w2", "2.5", "--sigma-b2", "0.1", "--depth", "3", "--json"]) == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["phase"] == "unbounded" and len(data["layers"]["q"]) == 3
 
@@ -40,7 +42,18 @@ def test_argument_errors_exit_2(capsys):
 
 def test_phase_diagram_writes_figure_and_data(tmp_path, capsys):
     out = tmp_path / "pd.png"
-    argv = ["phase-diagram", "--activation", "erf", "--sigma-w2", "0.5:3:12", "--sigma-b2", "0:0.3:10", "--out", str(out), "--json"]
+    argv = [
+        "phase-diagram",
+        "--activation",
+        "erf",
+        "--sigma-w2",
+        "0.5:3:12",
+        "--sigma-b2",
+        "0:0.3:10",
+        "--out",
+        str(out),
+        "--json",
+    ]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["grid"] == [12, 10] and sum(data["phase_counts"].values()) == 120

@@ -43,7 +43,9 @@ def test_closed_forms_match_the_quadrature_path(name, rng):
     q12 = rho * np.sqrt(q1 * q2)
     kw = dict(kinks1=act.kinks, kinks2=act.kinks)
     np.testing.assert_allclose(
-        act.closed_form.covariance(q1, q2, q12), bivariate_gaussian_expectation(act.phi, act.phi, q1, q2, q12, **kw), atol=1e-13
+        act.closed_form.covariance(q1, q2, q12),
+        bivariate_gaussian_expectation(act.phi, act.phi, q1, q2, q12, **kw),
+        atol=1e-13,
     )
     np.testing.assert_allclose(
         act.closed_form.derivative_covariance(q1, q2, q12),
@@ -52,7 +54,10 @@ def test_closed_forms_match_the_quadrature_path(name, rng):
     )
 
 
-@pytest.mark.parametrize("name, q1, q2, q12", [("tanh", 1.0, 1.0, 0.5), ("tanh", 12.6, 12.6, 0.37), ("gelu", 0.5, 3.0, -0.9), ("elu", 2.0, 1.0, 1.2)])
+@pytest.mark.parametrize(
+    "name, q1, q2, q12",
+    [("tanh", 1.0, 1.0, 0.5), ("tanh", 12.6, 12.6, 0.37), ("gelu", 0.5, 3.0, -0.9), ("elu", 2.0, 1.0, 1.2)],
+)
 def test_covariance_of_quadrature_activations_matches_quadpack(name, q1, q2, q12):
     act = get_activation(name)
     want = quadpack_gauss_2d(act.phi, act.phi, q1, q2, q12)

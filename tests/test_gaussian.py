@@ -15,7 +15,11 @@ Q_VALUES = [1e-4, 1e-2, 0.3, 1.0, 4.0, 25.0, 100.0]
 
 @pytest.mark.parametrize(
     "name, fn",
-    [("tanh", np.tanh), ("softplus", lambda x: np.logaddexp(0, x)), ("gelu", lambda x: x * (1 + __import__("scipy").special.erf(x / np.sqrt(2))) / 2)],
+    [
+        ("tanh", np.tanh),
+        ("softplus", lambda x: np.logaddexp(0, x)),
+        ("gelu", lambda x: x * (1 + __import__("scipy").special.erf(x / np.sqrt(2))) / 2),
+    ],
 )
 def test_1d_rule_matches_mpmath_over_q_range(name, fn):
     # The anchor (§2.8) shows 25-node Gauss–Hermite 5% off at q = 10; this rule must hold 1e-12.

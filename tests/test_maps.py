@@ -45,7 +45,9 @@ def test_tanh_critical_sigma_w2_to_1e10(sigma_b2):
     assert abs(rf.critical_sigma_w2("tanh", sigma_b2) - _mp_tanh_critical(sigma_b2)) < 1e-10
 
 
-@pytest.mark.parametrize("name, sb", [("tanh", [0.0, 0.01, 0.2, 1.0]), ("erf", [0.0, 0.01, 0.2, 1.0]), ("gelu", [0.2, 0.5, 1.0])])
+@pytest.mark.parametrize(
+    "name, sb", [("tanh", [0.0, 0.01, 0.2, 1.0]), ("erf", [0.0, 0.01, 0.2, 1.0]), ("gelu", [0.2, 0.5, 1.0])]
+)
 def test_critical_line_has_chi1_equal_one_at_the_reached_fixed_point(name, sb):
     sw = rf.critical_sigma_w2(name, sb)
     np.testing.assert_allclose(rf.chi1(name, sw, sb), 1.0, atol=1e-10)  # chi1 at the q* iterated from q0 = 1
@@ -62,8 +64,12 @@ def test_critical_line_ends_where_its_fixed_point_is_unstable():
 def test_erf_critical_point_closed_form():
     # q* = sigma_w^2 (2/pi) arcsin(2q*/(1+2q*)) + sigma_b^2 and chi_1 = (4/pi) sigma_w^2 / sqrt(1 + 4 q*) = 1
     with mp.workdps(30):
+
         def eqs(sw, q):
-            return [q - sw * 2 / mp.pi * mp.asin(2 * q / (1 + 2 * q)) - mp.mpf("0.05"), 4 / mp.pi * sw / mp.sqrt(1 + 4 * q) - 1]
+            return [
+                q - sw * 2 / mp.pi * mp.asin(2 * q / (1 + 2 * q)) - mp.mpf("0.05"),
+                4 / mp.pi * sw / mp.sqrt(1 + 4 * q) - 1,
+            ]
 
         sw, _ = mp.findroot(eqs, (mp.mpf(1.4), mp.mpf(0.5)))
     assert abs(rf.critical_sigma_w2("erf", 0.05) - float(sw)) < 1e-12
@@ -108,7 +114,9 @@ def test_c_equal_one_is_a_fixed_point_and_chi1_is_its_slope(name, sw, sb):
     assert rf.correlation_map_slope(1.0, name, sw, sb) == pytest.approx(float(rf.chi1(name, sw, sb)), rel=1e-12)
 
 
-@pytest.mark.parametrize("name, sw, sb", [("tanh", 1.5, 0.05), ("tanh", 2.5, 0.05), ("gelu", 1.9, 0.5), ("sigmoid", 20.0, 0.5)])
+@pytest.mark.parametrize(
+    "name, sw, sb", [("tanh", 1.5, 0.05), ("tanh", 2.5, 0.05), ("gelu", 1.9, 0.5), ("sigmoid", 20.0, 0.5)]
+)
 def test_depth_scales_are_the_decay_rates_of_the_iterated_maps(name, sw, sb):
     xs = rf.depth_scales(name, sw, sb)
     q_star = rf.length_fixed_point(name, sw, sb)
@@ -121,7 +129,9 @@ def test_depth_scales_are_the_decay_rates_of_the_iterated_maps(name, sw, sb):
     layers = np.flatnonzero((dev_q > 1e-11 * q_star) & (dev_q < 1e-3 * q_star))[:6]
     rate_q = -np.polyfit(layers, np.log(dev_q[layers]), 1)[0]
     assert 1 / rate_q == pytest.approx(float(xs.xi_q), rel=1e-3)
-    prop = rf.propagate_covariance(name, sw, sb, int(100 + 25 * xs.xi_c), q_star, q_star, (0.95 * c_star if c_star < 1 else 0.5) * q_star)
+    prop = rf.propagate_covariance(
+        name, sw, sb, int(100 + 25 * xs.xi_c), q_star, q_star, (0.95 * c_star if c_star < 1 else 0.5) * q_star
+    )
     dev_c = np.abs(prop.c - c_star)
     layers = np.flatnonzero((dev_c > 1e-12) & (dev_c < 1e-6))[:60]  # linear regime, clear of rounding
     rate_c = -np.polyfit(layers, np.log(dev_c[layers]), 1)[0]

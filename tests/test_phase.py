@@ -48,3 +48,22 @@ def test_phase_diagram_rejects_bad_grids():
         rf.phase_diagram("tanh", [-1.0, 1.0], [0.1])
     with pytest.raises(ValueError, match="non-empty"):
         rf.phase_diagram("tanh", [], [0.1])
+
+
+@pytest.mark.parametrize("name", ["tanh", "elu", "sigmoid"])
+def test_large_grid_path_matches_exact_pointwise_solutions(name, rng):
+    # > 256 points: q* comes from the table predictor + exact Newton polish
+    sw = np.linspace(0.6, 4.0, 23) if name != "sigmoid" else np.linspace(8.0, 40.0, 23)
+    sb = np.linspace(0.0, 1.0, 17)
+    pd = rf.phase_diagram(name, sw, sb)
+    for i, j in zip(rng.integers(0, 23, 12), rng.integers(0, 17, 12)):
+        try:
+            q = float(rf.length_fixed_point(name, sw[i], sb[j]))
+        except rf.NoFixedPointError:
+            assert pd.phase[i, j] == 2
+            continue
+        assert pd.q_star[i, j] == pytest.approx(q, rel=1e-12, abs=1e-300)
+        if q > 0:
+            assert pd.chi1[i, j] == pytest.approx(float(rf.chi1(name, sw[i], sb[j], q=q)), rel=1e-12)
+            assert pd.xi_q[i, j] == pytest.approx(float(rf.depth_scales(name, sw[i], sb[j]).xi_q), rel=1e-10)
+        assert pd.c_star[i, j] == pytest.approx(float(rf.correlation_fixed_point(name, sw[i], sb[j])), abs=1e-9)

@@ -37,7 +37,7 @@ def check(name: str, ok: bool) -> None:
 
 def gaussian_mean(expr, x, q):
     """E[expr(x)] for x ~ N(0, q), symbolically."""
-    return sp.simplify(sp.integrate(expr * sp.exp(-x**2 / (2 * q)) / sp.sqrt(2 * sp.pi * q), (x, -sp.oo, sp.oo)))
+    return sp.simplify(sp.integrate(expr * sp.exp(-(x**2) / (2 * q)) / sp.sqrt(2 * sp.pi * q), (x, -sp.oo, sp.oo)))
 
 
 def main() -> int:
@@ -51,26 +51,34 @@ def main() -> int:
     # 3. leaky ReLU moments (integrate the two half-lines)
     x = sp.Symbol("x", real=True)
     a = sp.Symbol("alpha", real=True)
-    dens = sp.exp(-x**2 / (2 * q)) / sp.sqrt(2 * sp.pi * q)
+    dens = sp.exp(-(x**2) / (2 * q)) / sp.sqrt(2 * sp.pi * q)
     m2 = sp.integrate(x**2 * dens, (x, 0, sp.oo)) + sp.integrate(a**2 * x**2 * dens, (x, -sp.oo, 0))
     check("leaky ReLU: E[phi^2] = (1 + alpha^2) q / 2", sp.simplify(m2 - (1 + a**2) * q / 2) == 0)
     d2 = sp.integrate(dens, (x, 0, sp.oo)) + sp.integrate(a**2 * dens, (x, -sp.oo, 0))
     check("leaky ReLU: E[phi'^2] = (1 + alpha^2)/2", sp.simplify(d2 - (1 + a**2) / 2) == 0)
     k = PiecewiseLinearKernel(0.3, 1.0)
-    check("PiecewiseLinearKernel diagonal = (1 + alpha^2) q / 2",
-          np.isclose(k.covariance(2.0, 2.0, 2.0), 1.09 * 2.0 / 2, rtol=1e-15, atol=0))
-    check("critical sigma_w^2 of leaky ReLU = 2 / (1 + alpha^2)",
-          sp.simplify(sp.solve(sp.Eq(sw * (1 + a**2) / 2, 1), sw)[0] - 2 / (1 + a**2)) == 0)
+    check(
+        "PiecewiseLinearKernel diagonal = (1 + alpha^2) q / 2",
+        np.isclose(k.covariance(2.0, 2.0, 2.0), 1.09 * 2.0 / 2, rtol=1e-15, atol=0),
+    )
+    check(
+        "critical sigma_w^2 of leaky ReLU = 2 / (1 + alpha^2)",
+        sp.simplify(sp.solve(sp.Eq(sw * (1 + a**2) / 2, 1), sw)[0] - 2 / (1 + a**2)) == 0,
+    )
 
     # 4. erf derivative moment
     dphi2 = (2 / sp.sqrt(sp.pi)) ** 2 * sp.exp(-2 * x**2)
     m = gaussian_mean(dphi2, x, q)
     check("erf: E[phi'^2] = (4/pi)/sqrt(1 + 4q)", sp.simplify(m - 4 / sp.pi / sp.sqrt(1 + 4 * q)) == 0)
     qs = np.array([0.01, 0.7, 30.0])
-    check("ErfKernel.derivative_covariance diagonal agrees",
-          np.allclose(ErfKernel().derivative_covariance(qs, qs, qs), 4 / np.pi / np.sqrt(1 + 4 * qs), rtol=1e-15))
-    check("erf critical sigma_w^2 at sigma_b^2 = 0 is pi/4",
-          sp.simplify(sp.solve(sp.Eq(4 / sp.pi * sw / sp.sqrt(1 + 4 * 0), 1), sw)[0] - sp.pi / 4) == 0)
+    check(
+        "ErfKernel.derivative_covariance diagonal agrees",
+        np.allclose(ErfKernel().derivative_covariance(qs, qs, qs), 4 / np.pi / np.sqrt(1 + 4 * qs), rtol=1e-15),
+    )
+    check(
+        "erf critical sigma_w^2 at sigma_b^2 = 0 is pi/4",
+        sp.simplify(sp.solve(sp.Eq(4 / sp.pi * sw / sp.sqrt(1 + 4 * 0), 1), sw)[0] - sp.pi / 4) == 0,
+    )
 
     # 5. sin covariance from the characteristic function E[exp(i t.u)] = exp(-t.Sigma.t/2)
     q1, q2, q12 = sp.symbols("q1 q2 q12", real=True)
@@ -80,8 +88,10 @@ def main() -> int:
 
     # sin u1 sin u2 = (cos(u1 - u2) - cos(u1 + u2)) / 2 and E[cos(t.u)] = cf(t)
     sin_cov = (cf(1, -1) - cf(1, 1)) / 2
-    check("sin: E[sin u1 sin u2] = exp(-(q1+q2)/2) sinh(q12)",
-          sp.simplify((sin_cov - sp.exp(-(q1 + q2) / 2) * sp.sinh(q12)).rewrite(sp.exp)) == 0)
+    check(
+        "sin: E[sin u1 sin u2] = exp(-(q1+q2)/2) sinh(q12)",
+        sp.simplify((sin_cov - sp.exp(-(q1 + q2) / 2) * sp.sinh(q12)).rewrite(sp.exp)) == 0,
+    )
 
     # 6. Price's theorem for the arc-cosine kernel
     r = sp.Symbol("rho")
@@ -101,8 +111,10 @@ def main() -> int:
     slope0 = sw_num * gaussian_expectation(lambda t: 1 - np.tanh(t) ** 2, qstar) ** 2  # sigma_w^2 q E[phi']^2 / q
     cs = np.array([1e-3, 2e-3])
     cm = correlation_map(cs, "tanh", sw_num, 0.0)
-    check("tanh c-map: c' = slope(0) c + O(c^3) at sigma_b^2 = 0",
-          abs(cm[0] / cs[0] - slope0) < 1e-5 and abs((cm[1] / cs[1] - slope0) / (cm[0] / cs[0] - slope0) - 4) < 0.05)
+    check(
+        "tanh c-map: c' = slope(0) c + O(c^3) at sigma_b^2 = 0",
+        abs(cm[0] / cs[0] - slope0) < 1e-5 and abs((cm[1] / cs[1] - slope0) / (cm[0] / cs[0] - slope0) - 4) < 0.05,
+    )
 
     # 8. Stein's lemma d/dq E[f(sqrt q z)] = E[f''(sqrt q z)]/2
     aa = sp.Symbol("a", positive=True)

@@ -41,6 +41,7 @@ class Activation:
         expr: sympy expression in `symbol` when one exists (used by theory/ to verify derivatives).
         kinks: points where phi or phi' is not smooth; quadrature puts panel boundaries there.
         closed_form: exact Gaussian kernels, used automatically when present.
+        derivatives_impl: optional joint (phi, phi', phi'') for speed in quadrature.
         positively_homogeneous: phi(a x) = a phi(x) for a > 0 (ReLU family): then
             E[phi(sqrt(q) z)^2] is linear in q and chi_1 does not depend on q.
     """
@@ -54,6 +55,7 @@ class Activation:
     kinks: tuple[float, ...] = ()
     closed_form: ClosedForm | None = field(default=None, repr=False)
     positively_homogeneous: bool = False
+    derivatives_impl: Callable[[Any, Any], tuple] | None = field(default=None, repr=False)
 
     def _apply(self, impl: Impl, x):
         if is_tensor(x):
@@ -71,6 +73,12 @@ class Activation:
     def d2phi(self, x):
         """phi''(x), elementwise (delta functions at kinks omitted)."""
         return self._apply(self.d2phi_impl, x)
+
+    def derivatives(self, x) -> tuple:
+        """(phi(x), phi'(x), phi''(x)) together, sharing work (one tanh) where `derivatives_impl` is given."""
+        if self.derivatives_impl is not None:
+            return self._apply(self.derivatives_impl, x)
+        return self.phi(x), self.dphi(x), self.d2phi(x)
 
     __call__ = phi
 
@@ -134,8 +142,13 @@ def from_sympy(
 
     impls = [make(n, t) for n, t in zip(np_fns, torch_fns)]
     return Activation(
-        name, *impls, expr=expr, symbol=symbol_in, kinks=tuple(float(k) for k in kinks),
-        closed_form=closed_form, positively_homogeneous=positively_homogeneous,
+        name,
+        *impls,
+        expr=expr,
+        symbol=symbol_in,
+        kinks=tuple(float(k) for k in kinks),
+        closed_form=closed_form,
+        positively_homogeneous=positively_homogeneous,
     )
 
 

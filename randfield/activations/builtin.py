@@ -28,8 +28,14 @@ def _check_alpha(alpha, name: str = "alpha") -> float:
 
 def linear() -> Activation:
     return Activation(
-        "linear", lambda x, xp: x * 1.0, lambda x, xp: xp.constant(1.0, x), lambda x, xp: xp.constant(0.0, x),
-        expr=X, symbol=X, closed_form=PiecewiseLinearKernel(1.0, 1.0), positively_homogeneous=True,
+        "linear",
+        lambda x, xp: x * 1.0,
+        lambda x, xp: xp.constant(1.0, x),
+        lambda x, xp: xp.constant(0.0, x),
+        expr=X,
+        symbol=X,
+        closed_form=PiecewiseLinearKernel(1.0, 1.0),
+        positively_homogeneous=True,
     )
 
 
@@ -42,7 +48,12 @@ def tanh() -> Activation:
         t = xp.tanh(x)
         return -2 * t * (1 - t * t)
 
-    return Activation("tanh", lambda x, xp: xp.tanh(x), d1, d2, expr=sp.tanh(X), symbol=X)
+    def joint(x, xp):
+        t = xp.tanh(x)
+        d = 1 - t * t
+        return t, d, -2 * t * d
+
+    return Activation("tanh", lambda x, xp: xp.tanh(x), d1, d2, expr=sp.tanh(X), symbol=X, derivatives_impl=joint)
 
 
 def leaky_relu(alpha: float = 0.01) -> Activation:
@@ -54,8 +65,11 @@ def leaky_relu(alpha: float = 0.01) -> Activation:
         lambda x, xp: xp.where(x > 0, x, a * x),
         lambda x, xp: xp.where(x > 0, xp.constant(1.0, x), xp.constant(a, x)),
         lambda x, xp: xp.constant(0.0, x),
-        expr=sp.Piecewise((X, X > 0), (a * X, True)), symbol=X, kinks=(0.0,),
-        closed_form=PiecewiseLinearKernel(a, 1.0), positively_homogeneous=True,
+        expr=sp.Piecewise((X, X > 0), (a * X, True)),
+        symbol=X,
+        kinks=(0.0,),
+        closed_form=PiecewiseLinearKernel(a, 1.0),
+        positively_homogeneous=True,
     )
 
 
@@ -66,8 +80,13 @@ def relu() -> Activation:
 def erf() -> Activation:
     c = 2.0 / math.sqrt(math.pi)
     return Activation(
-        "erf", lambda x, xp: xp.erf(x), lambda x, xp: c * xp.exp(-x * x), lambda x, xp: -2 * c * x * xp.exp(-x * x),
-        expr=sp.erf(X), symbol=X, closed_form=ErfKernel(),
+        "erf",
+        lambda x, xp: xp.erf(x),
+        lambda x, xp: c * xp.exp(-x * x),
+        lambda x, xp: -2 * c * x * xp.exp(-x * x),
+        expr=sp.erf(X),
+        symbol=X,
+        closed_form=ErfKernel(),
     )
 
 
@@ -80,12 +99,18 @@ def gelu() -> Activation:
     def cdf(x, xp):
         return 0.5 * (1 + xp.erf(x / _SQRT_2))
 
+    def joint(x, xp):
+        p, c = pdf(x, xp), cdf(x, xp)
+        return x * c, c + x * p, (2 - x * x) * p
+
     return Activation(
         "gelu",
         lambda x, xp: x * cdf(x, xp),
         lambda x, xp: cdf(x, xp) + x * pdf(x, xp),
         lambda x, xp: (2 - x * x) * pdf(x, xp),
-        expr=X * (1 + sp.erf(X / sp.sqrt(2))) / 2, symbol=X,
+        expr=X * (1 + sp.erf(X / sp.sqrt(2))) / 2,
+        symbol=X,
+        derivatives_impl=joint,
     )
 
 
@@ -98,7 +123,14 @@ def sigmoid() -> Activation:
         s = xp.sigmoid(x)
         return s * (1 - s) * (1 - 2 * s)
 
-    return Activation("sigmoid", lambda x, xp: xp.sigmoid(x), d1, d2, expr=1 / (1 + sp.exp(-X)), symbol=X)
+    def joint(x, xp):
+        s = xp.sigmoid(x)
+        d = s * (1 - s)
+        return s, d, d * (1 - 2 * s)
+
+    return Activation(
+        "sigmoid", lambda x, xp: xp.sigmoid(x), d1, d2, expr=1 / (1 + sp.exp(-X)), symbol=X, derivatives_impl=joint
+    )
 
 
 def softplus() -> Activation:
@@ -122,7 +154,13 @@ def silu() -> Activation:
         s = xp.sigmoid(x)
         return s * (1 - s) * (2 + x * (1 - 2 * s))
 
-    return Activation("silu", lambda x, xp: x * xp.sigmoid(x), d1, d2, expr=X / (1 + sp.exp(-X)), symbol=X)
+    def joint(x, xp):
+        s = xp.sigmoid(x)
+        return x * s, s * (1 + x * (1 - s)), s * (1 - s) * (2 + x * (1 - 2 * s))
+
+    return Activation(
+        "silu", lambda x, xp: x * xp.sigmoid(x), d1, d2, expr=X / (1 + sp.exp(-X)), symbol=X, derivatives_impl=joint
+    )
 
 
 def elu(alpha: float = 1.0, *, scale: float = 1.0, name: str | None = None) -> Activation:
@@ -133,7 +171,9 @@ def elu(alpha: float = 1.0, *, scale: float = 1.0, name: str | None = None) -> A
         lambda x, xp: lam * xp.where(x > 0, x, a * xp.expm1(xp.clip(x, None, 0.0))),
         lambda x, xp: lam * xp.where(x > 0, xp.constant(1.0, x), a * xp.exp(xp.clip(x, None, 0.0))),
         lambda x, xp: lam * xp.where(x > 0, xp.constant(0.0, x), a * xp.exp(xp.clip(x, None, 0.0))),
-        expr=lam * sp.Piecewise((X, X > 0), (a * (sp.exp(X) - 1), True)), symbol=X, kinks=(0.0,),
+        expr=lam * sp.Piecewise((X, X > 0), (a * (sp.exp(X) - 1), True)),
+        symbol=X,
+        kinks=(0.0,),
     )
 
 
@@ -144,8 +184,13 @@ def selu() -> Activation:
 
 def sin() -> Activation:
     return Activation(
-        "sin", lambda x, xp: xp.sin(x), lambda x, xp: xp.cos(x), lambda x, xp: -xp.sin(x),
-        expr=sp.sin(X), symbol=X, closed_form=SinKernel(),
+        "sin",
+        lambda x, xp: xp.sin(x),
+        lambda x, xp: xp.cos(x),
+        lambda x, xp: -xp.sin(x),
+        expr=sp.sin(X),
+        symbol=X,
+        closed_form=SinKernel(),
     )
 
 
@@ -156,7 +201,9 @@ def hard_tanh() -> Activation:
         lambda x, xp: xp.clip(x, -1.0, 1.0),
         lambda x, xp: xp.where((x > -1) & (x < 1), xp.constant(1.0, x), xp.constant(0.0, x)),
         lambda x, xp: xp.constant(0.0, x),
-        expr=sp.Piecewise((-1, X < -1), (X, X < 1), (1, True)), symbol=X, kinks=(-1.0, 1.0),
+        expr=sp.Piecewise((-1, X < -1), (X, X < 1), (1, True)),
+        symbol=X,
+        kinks=(-1.0, 1.0),
     )
 
 

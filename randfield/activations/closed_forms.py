@@ -73,7 +73,8 @@ class ErfKernel:
 
 @dataclass(frozen=True)
 class SinKernel:
-    """phi(x) = sin(x): E[sin u1 sin u2] = exp(-(q1 + q2)/2) sinh(q12), E[cos u1 cos u2] = exp(-(q1 + q2)/2) cosh(q12)."""
+    """phi(x) = sin(x): E[sin u1 sin u2] = exp(-(q1 + q2)/2) sinh(q12),
+    E[cos u1 cos u2] = exp(-(q1 + q2)/2) cosh(q12)."""
 
     def covariance(self, q1, q2, q12):
         return np.exp(-(q1 + q2) / 2) * np.sinh(q12)
