@@ -16,6 +16,9 @@ from .activations import from_sympy as from_sympy
 from .activations import from_torch as from_torch
 from .activations import get_activation as get_activation
 from .activations import register_activation as register_activation
+from .blocks import kernels as kernels
+from .blocks import nngp as nngp
+from .blocks import ntk as ntk
 from .maps import DepthScales as DepthScales
 from .maps import NoFixedPointError as NoFixedPointError
 from .maps import Propagation as Propagation

@@ -1,0 +1,38 @@
+"""Pointwise nonlinearity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..activations import Activation, get_activation
+from ..expectations import second_moment
+from ..gaussian import DEFAULT_ORDER
+from ..mehler import kernel_matrices
+from .base import AbstractBlock, KernelState
+
+
+@dataclass(frozen=True)
+class Elementwise(AbstractBlock):
+    """a = phi(h), any registered activation.
+
+    Sigma' = E[phi(u) phi(u')], Theta' = Theta * E[phi'(u) phi'(u')], (u, u') ~ N(0, Sigma)
+    (Jacot et al. 2018). Closed forms where they exist; otherwise Mehler's series with a
+    certified truncation bound, and exact 2-D quadrature for the entries it does not certify.
+    """
+
+    activation: str | Activation
+    order: int = DEFAULT_ORDER
+    act: Activation = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "act", get_activation(self.activation))
+
+    def kernel_map(self, state: KernelState) -> KernelState:
+        cov, dcov = kernel_matrices(self.act, state.var1, state.var2, state.nngp, order=self.order)
+        return KernelState(
+            cov,
+            state.ntk * dcov,
+            second_moment(self.act, state.var1, order=self.order),
+            second_moment(self.act, state.var2, order=self.order),
+            state.width,
+        )
