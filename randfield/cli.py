@@ -102,6 +102,43 @@ def cmd_critical(args) -> int:
     return 0
 
 
+def cmd_kernel(args) -> int:
+    from .blocks import dense_network, kernels, parse_architecture
+
+    try:
+        x = np.load(args.inputs)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"--inputs: cannot read {args.inputs!r} as a .npy array ({err})") from err
+    x2 = None
+    if args.inputs2:
+        x2 = np.load(args.inputs2)
+    if args.arch:
+        arch = parse_architecture(args.arch)
+    else:
+        if args.sigma_w2 is None:
+            raise ValueError("give --sigma-w2 (and --activation, --depth, --sigma-b2) or --arch")
+        arch = dense_network(args.activation, args.depth, args.sigma_w2, args.sigma_b2)
+    nngp, ntk = kernels(x, x2, arch)
+    k = ntk if args.ntk else nngp
+    if args.out:
+        import io
+
+        from ._io import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.save(buf, k)
+        atomic_write_bytes(args.out, buf.getvalue())
+    info = {"kernel": "ntk" if args.ntk else "nngp", "shape": list(k.shape), "out": args.out}
+    if args.json:
+        info["values"] = k.tolist() if k.size <= 10000 else None
+        print(json.dumps(info))
+    else:
+        print(f"{info['kernel']} {k.shape}" + (f" written to {args.out}" if args.out else ""))
+        if not args.out:
+            print(np.array2string(k, precision=6, max_line_width=120))
+    return 0
+
+
 def cmd_figures(args) -> int:
     from .figures import regenerate
 
@@ -140,6 +177,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma-b2", type=float, default=0.0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_critical)
+
+    p = sub.add_parser("kernel", help="infinite-width NNGP or NTK of a dense net or a composed architecture")
+    p.add_argument("--inputs", required=True, help=".npy file of inputs, shape (n, d)")
+    p.add_argument("--inputs2", help=".npy file of second inputs (default: --inputs)")
+    p.add_argument("--activation", default="relu")
+    p.add_argument("--depth", type=int, default=1, help="hidden nonlinear layers (>= 1)")
+    p.add_argument("--sigma-w2", type=float)
+    p.add_argument("--sigma-b2", type=float, default=0.0)
+    p.add_argument(
+        "--arch", help="architecture expression, e.g. 'serial(Dense(2, 0), Elementwise(\"relu\"), Dense(2, 0))'"
+    )
+    p.add_argument("--ntk", action="store_true", help="output the NTK instead of the NNGP")
+    p.add_argument("--out", help="write the kernel to this .npy file (atomically)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kernel)
 
     p = sub.add_parser("figures", help="regenerate every figure in figures/ from experiments/*.toml")
     p.add_argument("--only", nargs="+", help="figure names (config file stems)")

@@ -132,7 +132,7 @@ def bivariate_gaussian_expectation(
     kinks1: Sequence[float] = (),
     kinks2: Sequence[float] = (),
     order: int = DEFAULT_ORDER,
-    chunk_nodes: int = 2**22,
+    chunk_nodes: int = 2**20,
 ) -> np.ndarray:
     """E[fn1(u1) fn2(u2)] for (u1, u2) ~ N(0, [[q1, q12], [q12, q2]]).
 

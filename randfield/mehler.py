@@ -69,15 +69,34 @@ def kernel_matrices(
         with np.errstate(divide="ignore", invalid="ignore"):
             gamma = np.where(v[:, None] > 0, beta[:, 1:] * np.sqrt(k) / np.sqrt(np.where(v > 0, v, 1.0))[:, None], 0.0)
         m, _, d = ex.moments_1d(act, v, order=order)
-        tails = np.maximum(m - (beta[:, :-1] ** 2).sum(1), 0.0), np.maximum(d - (gamma**2).sum(1), 0.0)
-        return beta[:, :-1], gamma, tails
+        # tails after K terms, for every K (Parseval): (n, n_terms + 1)
+        tail_b = np.maximum(m[:, None] - np.concatenate([np.zeros((len(v), 1)), np.cumsum(beta[:, :-1] ** 2, 1)], 1), 0)
+        tail_g = np.maximum(d[:, None] - np.concatenate([np.zeros((len(v), 1)), np.cumsum(gamma**2, 1)], 1), 0)
+        return beta[:, :-1], gamma, tail_b, tail_g
 
-    b1, g1, (t1, s1) = coefficients(var1)
-    b2, g2, (t2, s2) = coefficients(var2)
-    cov_out, dcov_out = _horner(c, b1, b2), _horner(c, g1, g2)
-    ck = np.abs(c) ** n_terms
-    bound = np.maximum(ck * np.sqrt(np.outer(t1, t2)), ck * np.sqrt(np.outer(s1, s2)))
-    bad = np.nonzero(~(bound <= atol) | (v1 == 0) | (v2 == 0))
+    same = var2 is var1 or (var1.shape == var2.shape and np.array_equal(var1, var2))
+    b1, g1, tb1, tg1 = coefficients(var1)
+    b2, g2, tb2, tg2 = (b1, g1, tb1, tg1) if same else coefficients(var2)
+
+    def bound(terms):
+        ck = np.abs(c) ** terms
+        return np.maximum(ck * np.sqrt(np.outer(tb1[:, terms], tb2[:, terms])), ck * np.sqrt(np.outer(tg1[:, terms], tg2[:, terms])))
+
+    # The fewest terms that certify every entry that n_terms would certify.
+    certified = bound(n_terms) <= atol
+    terms = n_terms
+    for candidate in (8, 16, 32, 64):
+        if candidate < n_terms and np.all(bound(candidate)[certified] <= atol):
+            terms = candidate
+            break
+    cov_out, dcov_out = _horner(c, b1[:, :terms], b2[:, :terms]), _horner(c, g1[:, :terms], g2[:, :terms])
+    bound = bound(terms)
+    diagonal = (c == 1.0) & (v1 == v2)  # identical variances at c = 1: 1-D moments, exactly
+    if diagonal.any():
+        idx = np.nonzero(diagonal)
+        m, _, d = ex.moments_1d(act, var1[idx[0]], order=order)
+        cov_out[idx], dcov_out[idx] = m, d
+    bad = np.nonzero((~(bound <= atol) | (v1 == 0) | (v2 == 0)) & ~diagonal)
     if bad[0].size:
         q1, q2, q12 = var1[bad[0]], var2[bad[1]], cov[bad]
         cov_out[bad] = ex.covariance(act, q1, q2, q12, order=order)

@@ -79,7 +79,10 @@ def gradient_descent_mse(
     mean = a @ y
     cov = None
     if nngp_train is not None and nngp_test_train is not None and nngp_test is not None:
-        k, ks, kss = (as_float_array(v, n) for v, n in ((nngp_train, "nngp_train"), (nngp_test_train, "nngp_test_train"), (nngp_test, "nngp_test")))
+        k, ks, kss = (
+            as_float_array(v, n)
+            for v, n in ((nngp_train, "nngp_train"), (nngp_test_train, "nngp_test_train"), (nngp_test, "nngp_test"))
+        )
         aks = a @ ks.T
         cov = kss + a @ k @ np.swapaxes(a, -1, -2) - aks - np.swapaxes(aks, -1, -2)
     if squeeze:
@@ -91,7 +94,12 @@ def gradient_descent_mse(
 
 
 def nngp_posterior(
-    nngp_train: np.ndarray, nngp_test_train: np.ndarray, nngp_test: np.ndarray, y_train: np.ndarray, *, diag_reg: float = 0.0
+    nngp_train: np.ndarray,
+    nngp_test_train: np.ndarray,
+    nngp_test: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    diag_reg: float = 0.0,
 ) -> Prediction:
     """Exact Bayesian posterior of the NNGP (training only the readout to convergence, or Bayesian inference):
     mean = K_* (K + reg I)^{-1} Y, cov = K_** - K_* (K + reg I)^{-1} K_*^T (Lee et al. 2018)."""

@@ -65,3 +65,21 @@ def test_phase_diagram_writes_figure_and_data(tmp_path, capsys):
 def test_critical_json(capsys):
     assert main(["critical", "--activation", "relu", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["critical_sigma_w2"] == 2.0
+
+
+def test_kernel_command_matches_the_library(tmp_path, capsys, rng):
+    import numpy as np
+
+    import randfield as rf
+
+    x = rng.normal(size=(4, 3))
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "k.npy"
+    argv = ["kernel", "--activation", "relu", "--depth", "3", "--sigma-w2", "2", "--inputs", str(tmp_path / "x.npy")]
+    assert main(argv + ["--ntk", "--out", str(out)]) == 0
+    np.testing.assert_allclose(np.load(out), rf.ntk(x, None, "relu", 3, 2.0, 0.0))
+    arch = 'serial(Dense(2, 0), Elementwise("relu"), Dense(2, 0))'
+    assert main(["kernel", "--inputs", str(tmp_path / "x.npy"), "--arch", arch, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out.splitlines()[-1])
+    np.testing.assert_allclose(data["values"], rf.nngp(x, None, "relu", 1, 2.0, 0.0))
+    assert main(["kernel", "--inputs", str(tmp_path / "missing.npy"), "--sigma-w2", "1"]) == 2

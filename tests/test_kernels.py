@@ -54,7 +54,9 @@ def test_relu_he_reference_table():
     x = np.array([[1.0, 0.0], [0.5, np.sqrt(0.75)]]) * np.sqrt(2)
     table = {1: (0.60900, 0.94233, 2), 2: (0.68391, 1.35148, 3), 5: (0.81045, 2.46289, 6), 10: (0.89765, 4.10835, 11)}
     for depth, (k01, t01, t00) in table.items():
-        arch = serial(Dense(2, 0), repeat(serial(Elementwise("relu"), Dense(2, 0)), depth - 1), Elementwise("relu"), Dense(1, 0))
+        arch = serial(
+            Dense(2, 0), repeat(serial(Elementwise("relu"), Dense(2, 0)), depth - 1), Elementwise("relu"), Dense(1, 0)
+        )
         k, t = kernels(x, None, arch)
         assert k[0, 1] == pytest.approx(k01, abs=5e-6) and t[0, 1] == pytest.approx(t01, abs=5e-6)
         assert t[0, 0] == pytest.approx(t00, rel=1e-14)
@@ -71,7 +73,10 @@ def test_erf_kernels_match_the_arcsine_recursion(inputs):
         kk = 2 / np.pi * np.arcsin(2 * k / np.sqrt(a))
         dk = 4 / np.pi / np.sqrt(a - 4 * k**2)
         k, t = sw * kk + sb, sw * t * dk + sw * kk + sb
-        v1, v2 = sw * 2 / np.pi * np.arcsin(2 * v1 / (1 + 2 * v1)) + sb, sw * 2 / np.pi * np.arcsin(2 * v2 / (1 + 2 * v2)) + sb
+        v1, v2 = (
+            sw * 2 / np.pi * np.arcsin(2 * v1 / (1 + 2 * v1)) + sb,
+            sw * 2 / np.pi * np.arcsin(2 * v2 / (1 + 2 * v2)) + sb,
+        )
     np.testing.assert_allclose(rf.nngp(x1, x2, "erf", depth, sw, sb), k, rtol=1e-12)
     np.testing.assert_allclose(rf.ntk(x1, x2, "erf", depth, sw, sb), t, rtol=1e-12)
 
@@ -103,7 +108,9 @@ def test_quadrature_activation_kernel_matches_quadpack_and_converges_with_order(
     want = sw * quadpack_gauss_2d(np.tanh, np.tanh, state.var1[i], state.var2[j], state.nngp[i, j]) + sb
     got = rf.nngp(x1, x2, "tanh", 1, sw, sb)[i, j]
     assert abs(got - want) < 1e-11
-    errs = [abs(serial(Elementwise("tanh", order=n), Dense(sw, sb)).kernel_map(state).nngp[i, j] - want) for n in (2, 3, 4)]
+    errs = [
+        abs(serial(Elementwise("tanh", order=n), Dense(sw, sb)).kernel_map(state).nngp[i, j] - want) for n in (2, 3, 4)
+    ]
     assert errs[0] > errs[1] > errs[2] and errs[2] / errs[0] < 1e-2  # geometric in the order
 
 
@@ -154,7 +161,9 @@ def test_standard_parameterisation_nngp_agrees_and_ntk_scales_with_width(inputs)
 
 
 def test_architecture_strings_build_blocks_and_reject_code():
-    arch = parse_architecture('serial(Dense(2, 0.1), Residual(serial(Elementwise("relu"), Dense(1, 0)), 0.5), Dense(1, 0))')
+    arch = parse_architecture(
+        'serial(Dense(2, 0.1), Residual(serial(Elementwise("relu"), Dense(1, 0)), 0.5), Dense(1, 0))'
+    )
     assert isinstance(arch, rf.blocks.Serial) and len(arch.blocks) == 3
     with pytest.raises(ValueError, match="unknown block"):
         parse_architecture("__import__('os').system('true')")

@@ -20,7 +20,9 @@ def problem(rng):
 
 def test_finite_time_mean_and_covariance_match_matrix_exponentials(problem):
     p, eta, time = problem, 0.3, 2.5
-    pred = gradient_descent_mse(p["t"], p["ts"], p["y"], time, nngp_train=p["k"], nngp_test_train=p["ks"], nngp_test=p["kss"], learning_rate=eta)
+    pred = gradient_descent_mse(
+        p["t"], p["ts"], p["y"], time, nngp_train=p["k"], nngp_test_train=p["ks"], nngp_test=p["kss"], learning_rate=eta
+    )
     a = p["ts"] @ np.linalg.solve(p["t"], np.eye(6) - expm(-eta * time * p["t"]))
     np.testing.assert_allclose(pred.mean, a @ p["y"], rtol=1e-9, atol=1e-12)
     cov = p["kss"] + a @ p["k"] @ a.T - a @ p["ks"].T - p["ks"] @ a.T
@@ -29,7 +31,9 @@ def test_finite_time_mean_and_covariance_match_matrix_exponentials(problem):
 
 def test_limits_in_time(problem):
     p = problem
-    zero = gradient_descent_mse(p["t"], p["ts"], p["y"], 0.0, nngp_train=p["k"], nngp_test_train=p["ks"], nngp_test=p["kss"])
+    zero = gradient_descent_mse(
+        p["t"], p["ts"], p["y"], 0.0, nngp_train=p["k"], nngp_test_train=p["ks"], nngp_test=p["kss"]
+    )
     np.testing.assert_allclose(zero.mean, 0.0, atol=1e-15)
     np.testing.assert_allclose(zero.covariance, p["kss"])  # the prior at initialisation
     inf = gradient_descent_mse(p["t"], p["t"], p["y"], None)

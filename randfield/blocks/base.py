@@ -34,7 +34,9 @@ class KernelState:
         x1 = as_float_array(x1, "x1")
         x2 = x1 if x2 is None else as_float_array(x2, "x2")
         if x1.ndim != 2 or x2.ndim != 2 or x1.shape[1] != x2.shape[1] or x1.shape[1] == 0:
-            raise ValueError(f"x1 and x2 must have shapes (n1, d) and (n2, d) with d >= 1, got {x1.shape} and {x2.shape}")
+            raise ValueError(
+                f"x1 and x2 must have shapes (n1, d) and (n2, d) with d >= 1, got {x1.shape} and {x2.shape}"
+            )
         if x1.shape[0] == 0 or x2.shape[0] == 0:
             raise ValueError("x1 and x2 must hold at least one input each")
         d = x1.shape[1]
@@ -45,7 +47,9 @@ class KernelState:
 
     def __add__(self, other: KernelState) -> KernelState:
         """Kernels of the sum of two independent zero-mean branches."""
-        return KernelState(self.nngp + other.nngp, self.ntk + other.ntk, self.var1 + other.var1, self.var2 + other.var2, self.width)
+        return KernelState(
+            self.nngp + other.nngp, self.ntk + other.ntk, self.var1 + other.var1, self.var2 + other.var2, self.width
+        )
 
     def scale(self, factor: float) -> KernelState:
         """Kernels of factor * representation."""

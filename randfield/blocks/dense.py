@@ -39,6 +39,8 @@ class Dense(AbstractBlock):
             ntk = sw * state.ntk + nngp
         else:
             if state.width is None:
-                raise ValueError("the standard parameterisation needs the input width: give the previous Dense a width=")
+                raise ValueError(
+                    "the standard parameterisation needs the input width: give the previous Dense a width="
+                )
             ntk = sw * state.ntk + state.width * state.nngp + (1.0 if sb > 0 else 0.0)
         return KernelState(nngp, ntk, sw * state.var1 + sb, sw * state.var2 + sb, self.width)

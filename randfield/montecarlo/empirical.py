@@ -33,8 +33,18 @@ class DenseNetwork(nn.Module):
     """A dense network in NTK parameterisation with `depth` hidden layers of `width` units."""
 
     def __init__(
-        self, d: int, width: int, depth: int, activation: str | Activation, sigma_w2: float, sigma_b2: float,
-        out: int = 1, *, generator: torch.Generator | None = None, dtype=torch.float64, device=None,
+        self,
+        d: int,
+        width: int,
+        depth: int,
+        activation: str | Activation,
+        sigma_w2: float,
+        sigma_b2: float,
+        out: int = 1,
+        *,
+        generator: torch.Generator | None = None,
+        dtype=torch.float64,
+        device=None,
     ):
         super().__init__()
         dims = [check_positive_int(d, "d")] + [check_positive_int(width, "width")] * check_positive_int(depth, "depth")
@@ -89,8 +99,20 @@ def _inputs(x1, x2, device, dtype):
 
 
 def monte_carlo_nngp(
-    x1, x2, activation, depth: int, sigma_w2: float, sigma_b2: float, *, width: int, n_networks: int,
-    n_out: int | None = None, seed: int = 0, device=None, dtype=torch.float64, chunk: int = 4,
+    x1,
+    x2,
+    activation,
+    depth: int,
+    sigma_w2: float,
+    sigma_b2: float,
+    *,
+    width: int,
+    n_networks: int,
+    n_out: int | None = None,
+    seed: int = 0,
+    device=None,
+    dtype=torch.float64,
+    chunk: int = 4,
 ) -> MonteCarloEstimate:
     """Empirical NNGP of the network output, f(x1) f(x2)^T / n_out, over `n_networks` independent networks.
 
@@ -101,7 +123,10 @@ def monte_carlo_nngp(
     n_networks, width = check_positive_int(n_networks, "n_networks"), check_positive_int(width, "width")
     n_out = width if n_out is None else check_positive_int(n_out, "n_out")
     act = get_activation(activation)
-    sw, sb = math.sqrt(float(check_variance(sigma_w2, "sigma_w2"))), math.sqrt(float(check_variance(sigma_b2, "sigma_b2")))
+    sw, sb = (
+        math.sqrt(float(check_variance(sigma_w2, "sigma_w2"))),
+        math.sqrt(float(check_variance(sigma_b2, "sigma_b2"))),
+    )
     t1, t2 = _inputs(x1, x2, device, dtype)
     x = torch.cat([t1, t2])
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -123,8 +148,18 @@ def monte_carlo_nngp(
 
 
 def monte_carlo_ntk(
-    x1, x2, activation, depth: int, sigma_w2: float, sigma_b2: float, *, width: int, n_networks: int,
-    seed: int = 0, device=None, dtype=torch.float64,
+    x1,
+    x2,
+    activation,
+    depth: int,
+    sigma_w2: float,
+    sigma_b2: float,
+    *,
+    width: int,
+    n_networks: int,
+    seed: int = 0,
+    device=None,
+    dtype=torch.float64,
 ) -> MonteCarloEstimate:
     """Empirical NTK (torch.func) of `n_networks` independent scalar-output networks."""
     device = device or default_device()
@@ -133,7 +168,9 @@ def monte_carlo_ntk(
     gen = torch.Generator(device=device).manual_seed(seed)
     ks = []
     for _ in range(n_networks):
-        net = DenseNetwork(t1.shape[1], width, depth, activation, sigma_w2, sigma_b2, generator=gen, dtype=dtype, device=device)
+        net = DenseNetwork(
+            t1.shape[1], width, depth, activation, sigma_w2, sigma_b2, generator=gen, dtype=dtype, device=device
+        )
         ks.append(empirical_ntk(net, t1, t2).cpu().numpy())
     k = np.stack(ks)
     return MonteCarloEstimate(k.mean(0), k.std(0, ddof=1) / math.sqrt(n_networks), n_networks)
