@@ -1,0 +1,69 @@
+"""Theory against simulation, layer by layer, with z-scores (simulation - theory) / standard error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from .. import expectations as ex
+from ..maps import covariance_map
+from .simulate import SimulationResult
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Per-layer theory, simulation mean, standard error and z-score for q, c and chi1."""
+
+    quantities: dict[str, dict[str, np.ndarray]]
+
+    def max_abs_z(self) -> float:
+        return max(float(np.max(np.abs(v["z"]))) for v in self.quantities.values())
+
+    def n_comparisons(self) -> int:
+        return sum(v["z"].size for v in self.quantities.values())
+
+    def as_dict(self) -> dict:
+        return {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in self.quantities.items()}
+
+
+def theory_for(result: SimulationResult) -> dict[str, np.ndarray]:
+    """Infinite-width predictions for the simulated network and inputs."""
+    cfg = result.config
+    act, sw, sb = cfg.activation, cfg.sigma_w2, cfg.sigma_b2
+    alpha2 = None if cfg.branch_scale is None else cfg.branch_scale**2
+    q = np.empty(cfg.depth)
+    q12 = np.empty(cfg.depth)
+    q[0], q12[0] = sw * cfg.q_input + sb, sw * cfg.q_input * cfg.c_input + sb
+    for layer in range(1, cfg.depth):
+        nq, _, nq12 = covariance_map(q[layer - 1], q[layer - 1], q12[layer - 1], act, sw, sb)
+        if alpha2 is None:
+            q[layer], q12[layer] = nq, nq12
+        else:
+            q[layer], q12[layer] = q[layer - 1] + alpha2 * nq, q12[layer - 1] + alpha2 * nq12
+    chi = sw * ex.derivative_second_moment(act, q[:-1])
+    if alpha2 is not None:
+        chi = 1 + alpha2 * chi
+    return {
+        "q": np.repeat(q[:, None], cfg.n_inputs, 1),
+        "c": np.repeat((q12 / q)[:, None], cfg.n_inputs - 1, 1),
+        "chi1": chi,
+    }
+
+
+def compare(result: SimulationResult) -> Comparison:
+    """z-scores of every per-layer measurement against the theory."""
+    theory = theory_for(result)
+    out = {}
+    for name, th in theory.items():
+        mean, se = result.mean_and_stderr(name)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, (mean - th) / se, np.where(mean == th, 0.0, np.inf))
+        out[name] = {"theory": th, "simulation": mean, "stderr": se, "z": z}
+    return Comparison(out)
+
+
+def bonferroni_z(n_comparisons: int, alpha: float = 0.01) -> float:
+    """|z| threshold exceeded by chance with probability alpha over n independent comparisons."""
+    return NormalDist().inv_cdf(1 - alpha / (2 * max(n_comparisons, 1)))

@@ -1,0 +1,205 @@
+"""Simulation of wide random networks, layer by layer, with error bars over independent networks.
+
+A batch of S independent networks is run at once: pre-activations h have shape
+(S, n_inputs, width) and each layer is one batched matmul (torch.bmm) with freshly drawn
+weights, which are discarded after use, so memory is O(S * n_inputs * width + S * width^2)
+whatever the depth. Per layer l = 1..depth the engine records, for every network,
+
+* q^l   = mean_i (h_i^l)^2 for each input,
+* c^l   = (1/N) sum_i h_i^l(a) h_i^l(b) / sqrt(q_a q_b) for consecutive input pairs (a, b),
+* chi1^l = |J_l v|^2 / |v|^2 for a random Gaussian probe v, J_l = dh^{l+1}/dh^l, computed by a
+  Jacobian-vector product (torch.func.jvp) in the same pass as the forward map; its mean is
+  |J_l|_F^2 / N, the mean squared singular value of the layer Jacobian (chi_1 at width -> infinity).
+
+Means and standard errors are taken over the S networks (independent, hence honest error bars).
+Network: h^1 = (sigma_w / sqrt(d)) W^1 x + sigma_b b^1, h^{l+1} = (sigma_w / sqrt(N)) W^{l+1} phi(h^l)
++ sigma_b b^{l+1} (W standard normal, or sqrt(N) times a Haar orthogonal matrix); residual
+layers add the branch: h^{l+1} = h^l + alpha ((sigma_w / sqrt(N)) W phi(h^l) + sigma_b b).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .._io import atomic_write_bytes, provenance
+from .._validation import check_correlation, check_positive_int, check_variance
+from ..activations import get_activation
+from .empirical import default_device
+
+WEIGHTS = ("gaussian", "orthogonal")
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Everything that determines a simulation (saved with its results).
+
+    Inputs: `n_inputs` points on a great circle of radius sqrt(q_input d) in R^d, consecutive
+    points at correlation `c_input` (angle arccos(c_input)); pairs (0, 1), (1, 2), ... are measured.
+    """
+
+    activation: str
+    sigma_w2: float
+    sigma_b2: float
+    width: int = 1000
+    depth: int = 20
+    n_networks: int = 16
+    n_inputs: int = 2
+    d: int = 64
+    q_input: float = 1.0
+    c_input: float = 0.5
+    weights: str = "gaussian"
+    branch_scale: float | None = None
+    seed: int = 0
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        get_activation(self.activation)
+        check_variance(self.sigma_w2, "sigma_w2")
+        check_variance(self.sigma_b2, "sigma_b2")
+        for name in ("width", "depth", "n_networks", "n_inputs", "d"):
+            check_positive_int(getattr(self, name), name)
+        check_variance(self.q_input, "q_input", positive=True)
+        check_correlation(self.c_input, "c_input")
+        if self.weights not in WEIGHTS:
+            raise ValueError(f"weights must be one of {WEIGHTS}, got {self.weights!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.n_inputs < 2:
+            raise ValueError("n_inputs must be >= 2 (correlations are measured between consecutive inputs)")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Per-network measurements, layer l = 1..depth on axis 1 (axis 0: networks)."""
+
+    config: SimulationConfig
+    q: np.ndarray  # (S, depth, n_inputs)
+    c: np.ndarray  # (S, depth, n_inputs - 1)
+    chi1: np.ndarray  # (S, depth - 1)
+
+    def mean_and_stderr(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        x = getattr(self, name)
+        s = x.shape[0]
+        return x.mean(0), (x.std(0, ddof=1) / math.sqrt(s) if s > 1 else np.full(x.shape[1:], np.inf))
+
+    def save(self, path: str | Path) -> None:
+        """NPZ with the arrays and a JSON string of the config and randfield version (atomic)."""
+        buf = io.BytesIO()
+        meta = json.dumps(provenance(self.config.to_dict()))
+        np.savez(buf, q=self.q, c=self.c, chi1=self.chi1, meta=np.array(meta))
+        atomic_write_bytes(path, buf.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path) -> SimulationResult:
+        with np.load(path) as f:
+            meta = json.loads(str(f["meta"]))
+            return cls(SimulationConfig(**meta["config"]), f["q"], f["c"], f["chi1"])
+
+
+def great_circle_inputs(n: int, d: int, q_input: float, c_input: float) -> np.ndarray:
+    """n points on a great circle in R^d with |x|^2 / d = q_input, consecutive correlation c_input."""
+    theta = math.acos(c_input) * np.arange(n)
+    x = np.zeros((n, d))
+    x[:, 0], x[:, 1] = np.cos(theta), np.sin(theta)
+    return x * math.sqrt(q_input * d)
+
+
+def _weights(gen, s, fan_in, fan_out, kind, device, dtype):
+    w = torch.randn(s, fan_in, fan_out, generator=gen, device=device, dtype=dtype)
+    if kind == "orthogonal":  # Haar: QR of a Gaussian matrix with the sign of R's diagonal fixed
+        tall = fan_in >= fan_out
+        q, r = torch.linalg.qr(w if tall else w.transpose(1, 2))
+        q = q * torch.sign(torch.diagonal(r, dim1=1, dim2=2)).unsqueeze(1)
+        # orthonormal columns (tall) or rows (wide) have entries of variance 1/max(fan_in, fan_out):
+        # rescale to variance 1 like the Gaussian case
+        w = (q if tall else q.transpose(1, 2)) * math.sqrt(max(fan_in, fan_out))
+    return w
+
+
+def simulate(
+    config: SimulationConfig,
+    *,
+    device=None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 10,
+    progress: bool = False,
+) -> SimulationResult:
+    """Run the simulation described by `config` (see the module docstring).
+
+    Args:
+        device: torch device; default CUDA when available, else CPU.
+        checkpoint: file to save progress to every `checkpoint_every` layers; an existing
+            checkpoint of the same config is resumed from (same result as an uninterrupted run).
+        progress: show a tqdm bar over layers.
+    """
+    from torch.func import jvp
+
+    cfg = config
+    device = torch.device(device) if device is not None else default_device()
+    dtype = getattr(torch, cfg.dtype)
+    act = get_activation(cfg.activation)
+    s, n, width = cfg.n_networks, cfg.n_inputs, cfg.width
+    sw, sb = math.sqrt(cfg.sigma_w2), math.sqrt(cfg.sigma_b2)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    q = np.zeros((s, cfg.depth, n))
+    c = np.zeros((s, cfg.depth, n - 1))
+    chi = np.zeros((s, max(cfg.depth - 1, 0)))
+
+    start = 1
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        if state["config"] != cfg.to_dict():
+            raise ValueError(f"checkpoint {ckpt} was made with a different config; remove it or change the path")
+        h, start = state["h"].to(device), state["layer"] + 1
+        gen.set_state(state["rng"])
+        q[:, :start], c[:, :start], chi[:, : start - 1] = state["q"], state["c"], state["chi"]
+    else:
+        x = torch.as_tensor(great_circle_inputs(n, cfg.d, cfg.q_input, cfg.c_input), device=device, dtype=dtype)
+        w = _weights(gen, s, cfg.d, width, cfg.weights, device, dtype)
+        b = torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype)
+        h = torch.matmul(x, w) * (sw / math.sqrt(cfg.d)) + sb * b
+
+    def record(layer, h):
+        qq = (h * h).mean(-1)
+        q[:, layer] = qq.cpu().numpy()
+        cross = (h[:, :-1] * h[:, 1:]).mean(-1)
+        c[:, layer] = (cross / torch.sqrt(qq[:, :-1] * qq[:, 1:])).cpu().numpy()
+
+    if start == 1:
+        record(0, h)
+    layers = range(start, cfg.depth)
+    if progress:
+        from tqdm import tqdm
+
+        layers = tqdm(layers, desc="layers", unit="layer", initial=start, total=cfg.depth)
+    for layer in layers:
+        w = _weights(gen, s, width, width, cfg.weights, device, dtype) * (sw / math.sqrt(width))
+        b = torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype) * sb
+        alpha = cfg.branch_scale
+
+        def step(hh):
+            branch = torch.bmm(act.phi(hh), w) + b
+            return branch if alpha is None else hh + alpha * branch
+
+        probe = torch.randn(s, n, width, generator=gen, device=device, dtype=dtype)
+        h, jv = jvp(step, (h,), (probe,))
+        chi[:, layer - 1] = ((jv * jv).sum(-1) / (probe * probe).sum(-1)).mean(-1).cpu().numpy()
+        record(layer, h)
+        if ckpt is not None and (layer % checkpoint_every == 0 or layer == cfg.depth - 1):
+            buf = io.BytesIO()
+            torch.save({"config": cfg.to_dict(), "h": h.cpu(), "layer": layer, "rng": gen.get_state(),
+                        "q": q[:, : layer + 1], "c": c[:, : layer + 1], "chi": chi[:, :layer]}, buf)
+            atomic_write_bytes(ckpt, buf.getvalue())
+    return SimulationResult(cfg, q, c, chi)

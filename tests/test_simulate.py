@@ -1,0 +1,129 @@
+"""The simulation engine against the mean-field theory (CPU, small widths; fixed seeds)."""
+
+import numpy as np
+import pytest
+import torch
+
+import randfield as rf
+from randfield.montecarlo import SimulationConfig, SimulationResult, bonferroni_z, compare, simulate
+
+POINTS = [  # ordered, critical, chaotic (tanh, sigma_b^2 = 0.05); He-critical and ordered ReLU
+    ("tanh", 1.5, 0.05),
+    ("tanh", 1.7609546396, 0.05),
+    ("tanh", 4.0, 0.05),
+    ("relu", 2.0, 0.0),
+    ("relu", 1.5, 0.1),
+]
+
+
+@pytest.mark.parametrize("act, sw, sb", POINTS)
+def test_q_c_chi1_agree_with_theory_within_standard_errors(act, sw, sb):
+    cfg = SimulationConfig(act, sw, sb, width=1000, depth=12, n_networks=16, n_inputs=3, seed=7)
+    cmp = compare(simulate(cfg, device="cpu"))
+    # every per-layer comparison within the 1%-family-wise threshold (~3.8 for ~70 comparisons)
+    assert cmp.max_abs_z() < bonferroni_z(cmp.n_comparisons()), cmp.max_abs_z()
+    # and the error bars are tight enough for that to mean something (ReLU's grow with depth: Hanin & Nica)
+    assert np.median(cmp.quantities["q"]["stderr"] / cmp.quantities["q"]["theory"]) < 0.05
+
+
+def test_deviation_from_theory_shrinks_like_one_over_sqrt_width():
+    # widths large enough that the O(1/N) bias is small next to the O(1/sqrt(N)) spread
+    widths = np.array([200, 400, 800, 1600])
+    rms = []
+    for w in widths:
+        r = simulate(SimulationConfig("tanh", 2.5, 0.05, width=int(w), depth=4, n_networks=48, seed=int(w)), device="cpu")
+        th = compare(r).quantities["q"]["theory"]
+        rms.append(np.sqrt(np.mean((r.q[:, -1, 0] - th[-1, 0]) ** 2)) / th[-1, 0])
+    slope = np.polyfit(np.log(widths), np.log(rms), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.1)
+
+
+def test_simulated_critical_point_matches_theory():
+    # chi1 at equilibrium (layers 6..15) on both sides of the tanh critical point, sigma_b^2 = 0.05
+    sws = np.array([1.6, 1.7, 1.8, 1.9])
+    means, ses = [], []
+    for sw in sws:
+        r = simulate(SimulationConfig("tanh", float(sw), 0.05, width=800, depth=16, n_networks=16, seed=11), device="cpu")
+        per_net = r.chi1[:, 5:].mean(1)
+        means.append(per_net.mean())
+        ses.append(per_net.std(ddof=1) / np.sqrt(len(per_net)))
+    slope, intercept = np.polyfit(sws, means, 1)
+    root = (1 - intercept) / slope
+    root_se = np.sqrt(np.mean(np.square(ses))) / abs(slope)
+    assert abs(root - rf.critical_sigma_w2("tanh", 0.05)) < 3 * root_se + 2e-3  # + curvature of chi1 over the bracket
+    assert root_se < 0.02
+
+
+def test_linear_orthogonal_network_preserves_norms_exactly():
+    cfg = SimulationConfig("linear", 1.0, 0.0, width=64, depth=8, n_networks=4, d=64, weights="orthogonal")
+    r = simulate(cfg, device="cpu")
+    np.testing.assert_allclose(r.q, 1.0, rtol=1e-12)  # |h|^2 preserved layer after layer
+    np.testing.assert_allclose(r.chi1, 1.0, rtol=1e-12)  # every singular value is 1
+    np.testing.assert_allclose(r.c, 0.5, rtol=1e-12)
+
+
+def test_residual_network_matches_its_recursion():
+    cfg = SimulationConfig("tanh", 2.5, 0.05, width=1000, depth=10, n_networks=16, branch_scale=0.3, seed=5)
+    cmp = compare(simulate(cfg, device="cpu"))
+    assert cmp.max_abs_z() < bonferroni_z(cmp.n_comparisons())
+
+
+def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(tmp_path, monkeypatch):
+    cfg = SimulationConfig("tanh", 1.5, 0.05, width=64, depth=12, n_networks=3, seed=3)
+    full = simulate(cfg, device="cpu")
+    ckpt = tmp_path / "run.ckpt"
+    calls = {"n": 0}
+    real_bmm = torch.bmm
+
+    def failing_bmm(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        return real_bmm(*a, **k)
+
+    monkeypatch.setattr(torch, "bmm", failing_bmm)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(cfg, device="cpu", checkpoint=ckpt, checkpoint_every=3)
+    monkeypatch.setattr(torch, "bmm", real_bmm)
+    assert ckpt.exists()
+    resumed = simulate(cfg, device="cpu", checkpoint=ckpt, checkpoint_every=3)
+    for name in ("q", "c", "chi1"):
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(full, name))
+    other = SimulationConfig("tanh", 1.6, 0.05, width=64, depth=12, n_networks=3, seed=3)
+    with pytest.raises(ValueError, match="different config"):
+        simulate(other, device="cpu", checkpoint=ckpt)
+
+
+def test_results_round_trip_with_config_and_version(tmp_path):
+    r = simulate(SimulationConfig("erf", 1.2, 0.1, width=32, depth=4, n_networks=2), device="cpu")
+    r.save(tmp_path / "r.npz")
+    back = SimulationResult.load(tmp_path / "r.npz")
+    assert back.config == r.config
+    np.testing.assert_array_equal(back.q, r.q)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(width=0), "width must be an integer >= 1"),
+        (dict(depth=0), "depth must be an integer >= 1"),
+        (dict(weights="uniform"), "weights must be one of"),
+        (dict(n_inputs=1), "n_inputs must be >= 2"),
+        (dict(sigma_w2=-1.0), "sigma_w2 must be >= 0"),
+        (dict(c_input=1.5), "c_input must lie in"),
+        (dict(activation="tanhh"), "unknown activation"),
+    ],
+)
+def test_bad_configs(kwargs, match):
+    base = dict(activation="tanh", sigma_w2=1.0, sigma_b2=0.1)
+    base.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        SimulationConfig(**base)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_theory():
+    cfg = SimulationConfig("tanh", 2.5, 0.05, width=4096, depth=30, n_networks=32, dtype="float32")
+    cmp = compare(simulate(cfg, device="cuda"))
+    assert cmp.max_abs_z() < bonferroni_z(cmp.n_comparisons())
