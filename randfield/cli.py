@@ -139,6 +139,69 @@ def cmd_kernel(args) -> int:
     return 0
 
 
+def cmd_simulate(args) -> int:
+    from .montecarlo import SimulationConfig, compare, simulate
+
+    cfg = SimulationConfig(
+        args.activation,
+        args.sigma_w2,
+        args.sigma_b2,
+        width=args.width,
+        depth=args.depth,
+        n_networks=args.samples,
+        n_inputs=args.inputs,
+        q_input=args.q_input,
+        c_input=args.c_input,
+        weights=args.weights,
+        branch_scale=args.branch_scale,
+        seed=args.seed,
+        dtype=args.dtype,
+    )
+    result = simulate(cfg, device=args.device, checkpoint=args.checkpoint, progress=not args.json)
+    result.save(args.out)
+    cmp = compare(result)
+    summary = {"out": args.out, "max_abs_z": cmp.max_abs_z(), "n_comparisons": cmp.n_comparisons()}
+    print(
+        json.dumps(summary)
+        if args.json
+        else f"saved {args.out}; max |z| over {summary['n_comparisons']} "
+        f"per-layer comparisons with theory: {summary['max_abs_z']:.2f} (randfield compare {args.out})"
+    )
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .montecarlo import SimulationResult, bonferroni_z, compare
+
+    try:
+        result = SimulationResult.load(args.run)
+    except (OSError, KeyError, ValueError) as err:
+        raise ValueError(f"cannot read simulation result {args.run!r}: {err}") from err
+    cmp = compare(result)
+    if args.json:
+        print(json.dumps({"config": result.config.to_dict(), **cmp.as_dict()}))
+        return 0
+    q, c, chi = cmp.quantities["q"], cmp.quantities["c"], cmp.quantities["chi1"]
+    print(
+        f"{'layer':>5} {'q theory':>10} {'q sim':>10} {'z':>6}  {'c theory':>9} {'c sim':>9} {'z':>6}"
+        f"  {'chi1 th':>8} {'chi1 sim':>8} {'z':>6}"
+    )
+    for layer in range(result.config.depth):
+        row = (
+            f"{layer + 1:>5d} {q['theory'][layer, 0]:>10.5g} {q['simulation'][layer, 0]:>10.5g}"
+            f" {q['z'][layer, 0]:>6.2f}"
+            f"  {c['theory'][layer, 0]:>9.5f} {c['simulation'][layer, 0]:>9.5f} {c['z'][layer, 0]:>6.2f}"
+        )
+        if layer < len(chi["theory"]):
+            row += f"  {chi['theory'][layer]:>8.5f} {chi['simulation'][layer]:>8.5f} {chi['z'][layer]:>6.2f}"
+        print(row)
+    thr = bonferroni_z(cmp.n_comparisons())
+    print(
+        f"max |z| = {cmp.max_abs_z():.2f} over {cmp.n_comparisons()} comparisons (1% family-wise threshold {thr:.2f})"
+    )
+    return 0
+
+
 def cmd_figures(args) -> int:
     from .figures import regenerate
 
@@ -192,6 +255,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the kernel to this .npy file (atomically)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kernel)
+
+    p = sub.add_parser("simulate", help="simulate wide random networks; per-layer q, c, chi1 with error bars")
+    _add_network(p, depth=True)
+    p.add_argument("--width", type=int, default=1000)
+    p.add_argument("--samples", type=int, default=16, help="independent networks")
+    p.add_argument("--inputs", type=int, default=2, help="points on a great circle (>= 2)")
+    p.add_argument("--q-input", type=float, default=1.0)
+    p.add_argument("--c-input", type=float, default=0.5)
+    p.add_argument("--weights", choices=["gaussian", "orthogonal"], default="gaussian")
+    p.add_argument("--branch-scale", type=float, default=None, help="residual branch scale alpha (plain net if absent)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: cuda when available)")
+    p.add_argument("--checkpoint", help="checkpoint file: progress is saved there and resumed from")
+    p.add_argument("--out", required=True, help="result file (.npz)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("compare", help="theory vs simulation per layer, with z-scores")
+    p.add_argument("run", help="a result file written by `randfield simulate`")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("figures", help="regenerate every figure in figures/ from experiments/*.toml")
     p.add_argument("--only", nargs="+", help="figure names (config file stems)")

@@ -80,7 +80,8 @@ def kernel_matrices(
 
     def bound(terms):
         ck = np.abs(c) ** terms
-        return np.maximum(ck * np.sqrt(np.outer(tb1[:, terms], tb2[:, terms])), ck * np.sqrt(np.outer(tg1[:, terms], tg2[:, terms])))
+        tails = np.maximum(np.outer(tb1[:, terms], tb2[:, terms]), np.outer(tg1[:, terms], tg2[:, terms]))
+        return ck * np.sqrt(tails)
 
     # The fewest terms that certify every entry that n_terms would certify.
     certified = bound(n_terms) <= atol
