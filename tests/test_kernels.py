@@ -85,8 +85,8 @@ def test_linear_network_kernels_are_polynomials_in_the_inner_product(inputs):
     x1, x2 = inputs
     sw, sb, depth = 0.9, 0.3, 5
     g = x1 @ x2.T / x1.shape[1]
-    layers = [sw**l * g + sb * sum(sw**k for k in range(l)) for l in range(1, depth + 2)]  # NNGP after Dense l
-    ntk = sum(sw ** (depth + 1 - l) * layers[l - 1] for l in range(1, depth + 2))
+    layers = [sw**n * g + sb * sum(sw**k for k in range(n)) for n in range(1, depth + 2)]  # NNGP after Dense n
+    ntk = sum(sw ** (depth + 1 - n) * layers[n - 1] for n in range(1, depth + 2))
     np.testing.assert_allclose(rf.nngp(x1, x2, "linear", depth, sw, sb), layers[-1], rtol=1e-13)
     np.testing.assert_allclose(rf.ntk(x1, x2, "linear", depth, sw, sb), ntk, rtol=1e-13)
 
@@ -135,7 +135,8 @@ def test_continuous_depth_solves_the_linear_kernel_ode_exactly(inputs):
     state = KernelState.from_inputs(x1, x2)
     out = ContinuousDepth(Dense(a, b), depth=T, steps=1000).kernel_map(state)
     np.testing.assert_allclose(out.nngp, np.exp(a * T) * state.nngp + b * np.expm1(a * T) / a, rtol=1e-12)
-    # NTK: dTheta/dt = a Theta + (a K + b) = a Theta + e^{at} (a K0 + b), Theta(0) = 0  =>  Theta(T) = T e^{aT} (a K0 + b)
+    # NTK: dTheta/dt = a Theta + (a K + b) = a Theta + e^{at} (a K0 + b), Theta(0) = 0
+    #   =>  Theta(T) = T e^{aT} (a K0 + b)
     np.testing.assert_allclose(out.ntk, T * np.exp(a * T) * (a * state.nngp + b), rtol=1e-11)
 
 

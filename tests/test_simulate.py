@@ -31,7 +31,9 @@ def test_deviation_from_theory_shrinks_like_one_over_sqrt_width():
     widths = np.array([200, 400, 800, 1600])
     rms = []
     for w in widths:
-        r = simulate(SimulationConfig("tanh", 2.5, 0.05, width=int(w), depth=4, n_networks=48, seed=int(w)), device="cpu")
+        r = simulate(
+            SimulationConfig("tanh", 2.5, 0.05, width=int(w), depth=4, n_networks=48, seed=int(w)), device="cpu"
+        )
         th = compare(r).quantities["q"]["theory"]
         rms.append(np.sqrt(np.mean((r.q[:, -1, 0] - th[-1, 0]) ** 2)) / th[-1, 0])
     slope = np.polyfit(np.log(widths), np.log(rms), 1)[0]
@@ -43,7 +45,9 @@ def test_simulated_critical_point_matches_theory():
     sws = np.array([1.6, 1.7, 1.8, 1.9])
     means, ses = [], []
     for sw in sws:
-        r = simulate(SimulationConfig("tanh", float(sw), 0.05, width=800, depth=16, n_networks=16, seed=11), device="cpu")
+        r = simulate(
+            SimulationConfig("tanh", float(sw), 0.05, width=800, depth=16, n_networks=16, seed=11), device="cpu"
+        )
         per_net = r.chi1[:, 5:].mean(1)
         means.append(per_net.mean())
         ses.append(per_net.std(ddof=1) / np.sqrt(len(per_net)))

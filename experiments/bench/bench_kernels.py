@@ -52,15 +52,19 @@ def main() -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         entries = 2 * args.n**2
-        print(f"{name}: depth {args.depth}, {args.n}x{args.n} NNGP+NTK in {sec:.3f} s = {entries / sec:,.0f} entries/s; "
-              f"peak heap {peak / 2**20:.0f} MiB = {peak / (8 * args.n**2):.0f} x one {args.n}x{args.n} float64 matrix")
+        print(
+            f"{name}: depth {args.depth}, {args.n}x{args.n} NNGP+NTK in {sec:.3f} s = {entries / sec:,.0f} entries/s; "
+            f"peak heap {peak / 2**20:.0f} MiB = {peak / (8 * args.n**2):.0f} x one {args.n}x{args.n} float64 matrix"
+        )
         nt = neural_tangents_kernels(x, name, args.depth, sw, sb)
         if nt is None:
             print("  neural-tangents not installed: no comparison (pip install '.[compare]' where jax runs)")
         else:
             t_nt, k_nt, t_nt_ntk = nt
-            print(f"  neural-tangents: {t_nt:.3f} s; speed-up {t_nt / sec:.1f}x; "
-                  f"max |dNNGP| {np.abs(k_nt - nngp).max():.1e}, max |dNTK| {np.abs(t_nt_ntk - ntk).max():.1e}")
+            print(
+                f"  neural-tangents: {t_nt:.3f} s; speed-up {t_nt / sec:.1f}x; "
+                f"max |dNNGP| {np.abs(k_nt - nngp).max():.1e}, max |dNTK| {np.abs(t_nt_ntk - ntk).max():.1e}"
+            )
 
 
 if __name__ == "__main__":

@@ -199,7 +199,17 @@ def simulate(
         record(layer, h)
         if ckpt is not None and (layer % checkpoint_every == 0 or layer == cfg.depth - 1):
             buf = io.BytesIO()
-            torch.save({"config": cfg.to_dict(), "h": h.cpu(), "layer": layer, "rng": gen.get_state(),
-                        "q": q[:, : layer + 1], "c": c[:, : layer + 1], "chi": chi[:, :layer]}, buf)
+            torch.save(
+                {
+                    "config": cfg.to_dict(),
+                    "h": h.cpu(),
+                    "layer": layer,
+                    "rng": gen.get_state(),
+                    "q": q[:, : layer + 1],
+                    "c": c[:, : layer + 1],
+                    "chi": chi[:, :layer],
+                },
+                buf,
+            )
             atomic_write_bytes(ckpt, buf.getvalue())
     return SimulationResult(cfg, q, c, chi)
