@@ -171,7 +171,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .montecarlo import SimulationResult, bonferroni_z, compare
+    from .montecarlo import SimulationResult, compare
 
     try:
         result = SimulationResult.load(args.run)
@@ -195,7 +195,7 @@ def cmd_compare(args) -> int:
         if layer < len(chi["theory"]):
             row += f"  {chi['theory'][layer]:>8.5f} {chi['simulation'][layer]:>8.5f} {chi['z'][layer]:>6.2f}"
         print(row)
-    thr = bonferroni_z(cmp.n_comparisons())
+    thr = cmp.threshold()
     print(
         f"max |z| = {cmp.max_abs_z():.2f} over {cmp.n_comparisons()} comparisons (1% family-wise threshold {thr:.2f})"
     )

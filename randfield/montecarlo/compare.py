@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
+from scipy import stats
 
 from .. import expectations as ex
 from ..maps import covariance_map
-from .simulate import SimulationResult
+from .engine import SimulationResult
 
 
 @dataclass(frozen=True)
@@ -17,12 +17,17 @@ class Comparison:
     """Per-layer theory, simulation mean, standard error and z-score for q, c and chi1."""
 
     quantities: dict[str, dict[str, np.ndarray]]
+    n_networks: int
 
     def max_abs_z(self) -> float:
         return max(float(np.max(np.abs(v["z"]))) for v in self.quantities.values())
 
     def n_comparisons(self) -> int:
         return sum(v["z"].size for v in self.quantities.values())
+
+    def threshold(self, alpha: float = 0.01) -> float:
+        """Family-wise |z| threshold for this comparison (Student t, Bonferroni)."""
+        return bonferroni_z(self.n_comparisons(), self.n_networks, alpha)
 
     def as_dict(self) -> dict:
         return {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in self.quantities.items()}
@@ -61,9 +66,14 @@ def compare(result: SimulationResult) -> Comparison:
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, (mean - th) / se, np.where(mean == th, 0.0, np.inf))
         out[name] = {"theory": th, "simulation": mean, "stderr": se, "z": z}
-    return Comparison(out)
+    return Comparison(out, result.config.n_networks)
 
 
-def bonferroni_z(n_comparisons: int, alpha: float = 0.01) -> float:
-    """|z| threshold exceeded by chance with probability alpha over n independent comparisons."""
-    return NormalDist().inv_cdf(1 - alpha / (2 * max(n_comparisons, 1)))
+def bonferroni_z(n_comparisons: int, n_networks: int | None = None, alpha: float = 0.01) -> float:
+    """|z| threshold exceeded by chance with probability alpha over n comparisons (Bonferroni).
+
+    With the standard error estimated from n_networks samples, z follows Student's t with
+    n_networks - 1 degrees of freedom; without n_networks the normal limit is used.
+    """
+    p = 1 - alpha / (2 * max(n_comparisons, 1))
+    return float(stats.norm.ppf(p) if n_networks is None else stats.t.ppf(p, max(n_networks - 1, 1)))

@@ -12,6 +12,13 @@ whatever the depth. Per layer l = 1..depth the engine records, for every network
   |J_l|_F^2 / N, the mean squared singular value of the layer Jacobian (chi_1 at width -> infinity).
 
 Means and standard errors are taken over the S networks (independent, hence honest error bars).
+
+Sampling. Gaussian weights are used once, so given a layer's input only the products of the
+rows R = [phi(h); phi'(h) * v] (2n x N) with W matter, and those are exactly Gaussian:
+the columns of R W are i.i.d. N(0, R R^T). The default sampler ("gram") therefore draws
+R W as (R R^T)^{1/2} Z with Z of shape (2n, N): 2nN random numbers and O(n^2 N) flops per
+network and layer instead of N^2 and O(n N^2), and the same law as the explicit product.
+sampler="explicit" draws W itself (always used for orthogonal weights).
 Network: h^1 = (sigma_w / sqrt(d)) W^1 x + sigma_b b^1, h^{l+1} = (sigma_w / sqrt(N)) W^{l+1} phi(h^l)
 + sigma_b b^{l+1} (W standard normal, or sqrt(N) times a Haar orthogonal matrix); residual
 layers add the branch: h^{l+1} = h^l + alpha ((sigma_w / sqrt(N)) W phi(h^l) + sigma_b b).
@@ -59,6 +66,7 @@ class SimulationConfig:
     branch_scale: float | None = None
     seed: int = 0
     dtype: str = "float64"
+    sampler: str = "auto"
 
     def __post_init__(self):
         get_activation(self.activation)
@@ -72,6 +80,10 @@ class SimulationConfig:
             raise ValueError(f"weights must be one of {WEIGHTS}, got {self.weights!r}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.sampler not in ("auto", "gram", "explicit"):
+            raise ValueError(f"sampler must be 'auto', 'gram' or 'explicit', got {self.sampler!r}")
+        if self.sampler == "gram" and self.weights != "gaussian":
+            raise ValueError("sampler='gram' needs Gaussian weights (orthogonal matrices are drawn explicitly)")
         if self.n_inputs < 2:
             raise ValueError("n_inputs must be >= 2 (correlations are measured between consecutive inputs)")
 
@@ -127,6 +139,15 @@ def _weights(gen, s, fan_in, fan_out, kind, device, dtype):
     return w
 
 
+def _gram_product(rows: torch.Tensor, fan_out: int, gen, scale: float) -> torch.Tensor:
+    """scale * rows @ W for W (N, fan_out) i.i.d. N(0, 1), in law: (rows rows^T)^{1/2} Z, Z ~ N(0, 1)."""
+    gram = (rows @ rows.transpose(1, 2)).double()
+    evals, evecs = torch.linalg.eigh(gram)
+    root = (evecs * evals.clamp(min=0).sqrt().unsqueeze(1)) @ evecs.transpose(1, 2)
+    z = torch.randn(rows.shape[0], rows.shape[1], fan_out, generator=gen, device=rows.device, dtype=rows.dtype)
+    return scale * root.to(rows.dtype) @ z
+
+
 def simulate(
     config: SimulationConfig,
     *,
@@ -152,6 +173,7 @@ def simulate(
     s, n, width = cfg.n_networks, cfg.n_inputs, cfg.width
     sw, sb = math.sqrt(cfg.sigma_w2), math.sqrt(cfg.sigma_b2)
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    gram = cfg.sampler == "gram" or (cfg.sampler == "auto" and cfg.weights == "gaussian")
     q = np.zeros((s, cfg.depth, n))
     c = np.zeros((s, cfg.depth, n - 1))
     chi = np.zeros((s, max(cfg.depth - 1, 0)))
@@ -167,9 +189,11 @@ def simulate(
         q[:, :start], c[:, :start], chi[:, : start - 1] = state["q"], state["c"], state["chi"]
     else:
         x = torch.as_tensor(great_circle_inputs(n, cfg.d, cfg.q_input, cfg.c_input), device=device, dtype=dtype)
-        w = _weights(gen, s, cfg.d, width, cfg.weights, device, dtype)
-        b = torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype)
-        h = torch.matmul(x, w) * (sw / math.sqrt(cfg.d)) + sb * b
+        if gram:
+            h = _gram_product(x.expand(s, n, cfg.d), width, gen, sw / math.sqrt(cfg.d))
+        else:
+            h = torch.matmul(x, _weights(gen, s, cfg.d, width, cfg.weights, device, dtype)) * (sw / math.sqrt(cfg.d))
+        h = h + sb * torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype)
 
     def record(layer, h):
         qq = (h * h).mean(-1)
@@ -185,16 +209,26 @@ def simulate(
 
         layers = tqdm(layers, desc="layers", unit="layer", initial=start, total=cfg.depth)
     for layer in layers:
-        w = _weights(gen, s, width, width, cfg.weights, device, dtype) * (sw / math.sqrt(width))
-        b = torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype) * sb
         alpha = cfg.branch_scale
-
-        def step(hh):
-            branch = torch.bmm(act.phi(hh), w) + b
-            return branch if alpha is None else hh + alpha * branch
-
         probe = torch.randn(s, n, width, generator=gen, device=device, dtype=dtype)
-        h, jv = jvp(step, (h,), (probe,))
+        if gram:
+            phi, dphi, _ = act.derivatives(h)
+            both = _gram_product(torch.cat([phi, dphi * probe], 1), width, gen, sw / math.sqrt(width))
+            branch, jv = (
+                both[:, :n] + sb * torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype),
+                both[:, n:],
+            )
+            h, jv = (branch, jv) if alpha is None else (h + alpha * branch, probe + alpha * jv)
+        else:
+            w = _weights(gen, s, width, width, cfg.weights, device, dtype)
+            b = torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype) * sb
+            scale = sw / math.sqrt(width)  # applied to the (n x N) product, not to the N x N weights
+
+            def step(hh):
+                branch = torch.bmm(act.phi(hh), w) * scale + b
+                return branch if alpha is None else hh + alpha * branch
+
+            h, jv = jvp(step, (h,), (probe,))
         chi[:, layer - 1] = ((jv * jv).sum(-1) / (probe * probe).sum(-1)).mean(-1).cpu().numpy()
         record(layer, h)
         if ckpt is not None and (layer % checkpoint_every == 0 or layer == cfg.depth - 1):
