@@ -16,3 +16,4 @@ from .engine import SimulationConfig as SimulationConfig
 from .engine import SimulationResult as SimulationResult
 from .engine import great_circle_inputs as great_circle_inputs
 from .engine import simulate as simulate
+from .spectra import jacobian_singular_values as jacobian_singular_values

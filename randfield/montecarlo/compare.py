@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .. import expectations as ex
+from ..geometry import circle_geometry
 from ..maps import covariance_map
 from .engine import SimulationResult
 
@@ -47,13 +47,13 @@ def theory_for(result: SimulationResult) -> dict[str, np.ndarray]:
             q[layer], q12[layer] = nq, nq12
         else:
             q[layer], q12[layer] = q[layer - 1] + alpha2 * nq, q12[layer - 1] + alpha2 * nq12
-    chi = sw * ex.derivative_second_moment(act, q[:-1])
-    if alpha2 is not None:
-        chi = 1 + alpha2 * chi
+    geo = circle_geometry(act, sw, sb, cfg.depth, cfg.q_input, branch_scale=cfg.branch_scale)
     return {
         "q": np.repeat(q[:, None], cfg.n_inputs, 1),
         "c": np.repeat((q12 / q)[:, None], cfg.n_inputs - 1, 1),
-        "chi1": chi,
+        "chi1": geo.stretch,
+        "length2": np.repeat(geo.length2[:, None], cfg.n_inputs, 1),
+        "curvature": np.repeat(geo.curvature[:, None], cfg.n_inputs, 1),
     }
 
 
@@ -62,6 +62,8 @@ def compare(result: SimulationResult) -> Comparison:
     theory = theory_for(result)
     out = {}
     for name, th in theory.items():
+        if np.all(np.isnan(th)):  # e.g. curvature of kinked activations (phi'' has delta functions)
+            continue
         mean, se = result.mean_and_stderr(name)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, (mean - th) / se, np.where(mean == th, 0.0, np.inf))

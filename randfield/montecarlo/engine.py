@@ -7,9 +7,11 @@ whatever the depth. Per layer l = 1..depth the engine records, for every network
 
 * q^l   = mean_i (h_i^l)^2 for each input,
 * c^l   = (1/N) sum_i h_i^l(a) h_i^l(b) / sqrt(q_a q_b) for consecutive input pairs (a, b),
-* chi1^l = |J_l v|^2 / |v|^2 for a random Gaussian probe v, J_l = dh^{l+1}/dh^l, computed by a
-  Jacobian-vector product (torch.func.jvp) in the same pass as the forward map; its mean is
-  |J_l|_F^2 / N, the mean squared singular value of the layer Jacobian (chi_1 at width -> infinity).
+* chi1^l = |J_l p|^2 / |p|^2 for a random Gaussian probe p, J_l = dh^{l+1}/dh^l, a
+  Jacobian-vector product computed in the same pass as the forward map; its mean is
+  |J_l|_F^2 / N, the mean squared singular value of the layer Jacobian (chi_1 at width -> infinity),
+* length2^l = |dh^l/dtheta|^2 / N and curvature^l = N kappa^2 of the image of the input circle
+  (Poole et al. 2016), from the exact velocity and acceleration carried through the layers.
 
 Means and standard errors are taken over the S networks (independent, hence honest error bars).
 
@@ -42,6 +44,7 @@ from ..activations import get_activation
 from .empirical import default_device
 
 WEIGHTS = ("gaussian", "orthogonal")
+ARRAYS = ("q", "c", "chi1", "length2", "curvature")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class SimulationResult:
     q: np.ndarray  # (S, depth, n_inputs)
     c: np.ndarray  # (S, depth, n_inputs - 1)
     chi1: np.ndarray  # (S, depth - 1)
+    length2: np.ndarray  # (S, depth, n_inputs): |d h / d theta|^2 / N along the input circle
+    curvature: np.ndarray  # (S, depth, n_inputs): N kappa^2, normalised squared extrinsic curvature
 
     def mean_and_stderr(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         x = getattr(self, name)
@@ -109,14 +114,14 @@ class SimulationResult:
         """NPZ with the arrays and a JSON string of the config and randfield version (atomic)."""
         buf = io.BytesIO()
         meta = json.dumps(provenance(self.config.to_dict()))
-        np.savez(buf, q=self.q, c=self.c, chi1=self.chi1, meta=np.array(meta))
+        np.savez(buf, **{k: getattr(self, k) for k in ARRAYS}, meta=np.array(meta))
         atomic_write_bytes(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: str | Path) -> SimulationResult:
         with np.load(path) as f:
             meta = json.loads(str(f["meta"]))
-            return cls(SimulationConfig(**meta["config"]), f["q"], f["c"], f["chi1"])
+            return cls(SimulationConfig(**meta["config"]), **{k: f[k] for k in ARRAYS})
 
 
 def great_circle_inputs(n: int, d: int, q_input: float, c_input: float) -> np.ndarray:
@@ -158,14 +163,18 @@ def simulate(
 ) -> SimulationResult:
     """Run the simulation described by `config` (see the module docstring).
 
+    Each layer multiplies one stack of rows by the layer's weights: phi(h) (the forward map),
+    phi'(h) v and phi'(h) a + phi''(h) v^2 (velocity v and acceleration a of the input circle's
+    image, exact forward-mode derivatives in theta), and phi'(h) p for a random probe p (the
+    Jacobian-vector product that estimates chi_1). tests/test_simulate.py checks these
+    derivatives against torch.func.jvp.
+
     Args:
         device: torch device; default CUDA when available, else CPU.
         checkpoint: file to save progress to every `checkpoint_every` layers; an existing
             checkpoint of the same config is resumed from (same result as an uninterrupted run).
         progress: show a tqdm bar over layers.
     """
-    from torch.func import jvp
-
     cfg = config
     device = torch.device(device) if device is not None else default_device()
     dtype = getattr(torch, cfg.dtype)
@@ -174,9 +183,23 @@ def simulate(
     sw, sb = math.sqrt(cfg.sigma_w2), math.sqrt(cfg.sigma_b2)
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     gram = cfg.sampler == "gram" or (cfg.sampler == "auto" and cfg.weights == "gaussian")
-    q = np.zeros((s, cfg.depth, n))
-    c = np.zeros((s, cfg.depth, n - 1))
-    chi = np.zeros((s, max(cfg.depth - 1, 0)))
+    out = {
+        "q": np.zeros((s, cfg.depth, n)),
+        "c": np.zeros((s, cfg.depth, n - 1)),
+        "chi1": np.zeros((s, max(cfg.depth - 1, 0))),
+        "length2": np.zeros((s, cfg.depth, n)),
+        "curvature": np.zeros((s, cfg.depth, n)),
+    }
+
+    def product(rows, fan_in):
+        """rows @ W * sigma_w / sqrt(fan_in), W (fan_in, width) drawn afresh (in law for the Gram sampler)."""
+        scale = sw / math.sqrt(fan_in)
+        if gram:
+            return _gram_product(rows, width, gen, scale)
+        return torch.matmul(rows, _weights(gen, s, fan_in, width, cfg.weights, device, dtype)) * scale
+
+    def bias():
+        return sb * torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype)
 
     start = 1
     ckpt = Path(checkpoint) if checkpoint else None
@@ -184,66 +207,64 @@ def simulate(
         state = torch.load(ckpt, map_location=device, weights_only=False)
         if state["config"] != cfg.to_dict():
             raise ValueError(f"checkpoint {ckpt} was made with a different config; remove it or change the path")
-        h, start = state["h"].to(device), state["layer"] + 1
+        h, v, a = (state[k].to(device) for k in ("h", "v", "a"))
+        start = state["layer"] + 1
         gen.set_state(state["rng"])
-        q[:, :start], c[:, :start], chi[:, : start - 1] = state["q"], state["c"], state["chi"]
+        for k in out:
+            out[k][:, : start - (k == "chi1")] = state[k]
     else:
-        x = torch.as_tensor(great_circle_inputs(n, cfg.d, cfg.q_input, cfg.c_input), device=device, dtype=dtype)
-        if gram:
-            h = _gram_product(x.expand(s, n, cfg.d), width, gen, sw / math.sqrt(cfg.d))
-        else:
-            h = torch.matmul(x, _weights(gen, s, cfg.d, width, cfg.weights, device, dtype)) * (sw / math.sqrt(cfg.d))
-        h = h + sb * torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype)
+        x = great_circle_inputs(n, cfg.d, cfg.q_input, cfg.c_input)
+        theta = math.acos(cfg.c_input) * np.arange(n)
+        dx = np.zeros_like(x)  # d x / d theta on the circle; d^2 x / d theta^2 = -x
+        dx[:, 0], dx[:, 1] = -np.sin(theta), np.cos(theta)
+        dx *= math.sqrt(cfg.q_input * cfg.d)
+        rows = torch.as_tensor(np.concatenate([x, dx, -x]), device=device, dtype=dtype).expand(s, 3 * n, cfg.d)
+        p = product(rows.contiguous(), cfg.d)
+        h, v, a = p[:, :n] + bias(), p[:, n : 2 * n], p[:, 2 * n :]
 
-    def record(layer, h):
+    def record(layer):
         qq = (h * h).mean(-1)
-        q[:, layer] = qq.cpu().numpy()
-        cross = (h[:, :-1] * h[:, 1:]).mean(-1)
-        c[:, layer] = (cross / torch.sqrt(qq[:, :-1] * qq[:, 1:])).cpu().numpy()
+        out["q"][:, layer] = qq.cpu().numpy()
+        out["c"][:, layer] = ((h[:, :-1] * h[:, 1:]).mean(-1) / torch.sqrt(qq[:, :-1] * qq[:, 1:])).cpu().numpy()
+        vv, aa, va = (v * v).sum(-1), (a * a).sum(-1), (v * a).sum(-1)
+        out["length2"][:, layer] = (vv / width).cpu().numpy()
+        # normalised squared extrinsic curvature N kappa^2, kappa^2 = (|v|^2 |a|^2 - (v.a)^2) / |v|^6
+        out["curvature"][:, layer] = (width * (vv * aa - va * va) / vv**3).cpu().numpy()
 
     if start == 1:
-        record(0, h)
+        record(0)
     layers = range(start, cfg.depth)
     if progress:
         from tqdm import tqdm
 
         layers = tqdm(layers, desc="layers", unit="layer", initial=start, total=cfg.depth)
+    alpha = cfg.branch_scale
     for layer in layers:
-        alpha = cfg.branch_scale
         probe = torch.randn(s, n, width, generator=gen, device=device, dtype=dtype)
-        if gram:
-            phi, dphi, _ = act.derivatives(h)
-            both = _gram_product(torch.cat([phi, dphi * probe], 1), width, gen, sw / math.sqrt(width))
-            branch, jv = (
-                both[:, :n] + sb * torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype),
-                both[:, n:],
-            )
-            h, jv = (branch, jv) if alpha is None else (h + alpha * branch, probe + alpha * jv)
+        phi, dphi, d2phi = act.derivatives(h)
+        rows = torch.cat([phi, dphi * v, dphi * a + d2phi * v * v, dphi * probe], 1)
+        p = product(rows, width)
+        branch, dv, da, jv = p[:, :n] + bias(), p[:, n : 2 * n], p[:, 2 * n : 3 * n], p[:, 3 * n :]
+        if alpha is None:
+            h, v, a = branch, dv, da
         else:
-            w = _weights(gen, s, width, width, cfg.weights, device, dtype)
-            b = torch.randn(s, 1, width, generator=gen, device=device, dtype=dtype) * sb
-            scale = sw / math.sqrt(width)  # applied to the (n x N) product, not to the N x N weights
-
-            def step(hh):
-                branch = torch.bmm(act.phi(hh), w) * scale + b
-                return branch if alpha is None else hh + alpha * branch
-
-            h, jv = jvp(step, (h,), (probe,))
-        chi[:, layer - 1] = ((jv * jv).sum(-1) / (probe * probe).sum(-1)).mean(-1).cpu().numpy()
-        record(layer, h)
+            h, v, a, jv = h + alpha * branch, v + alpha * dv, a + alpha * da, probe + alpha * jv
+        out["chi1"][:, layer - 1] = ((jv * jv).sum(-1) / (probe * probe).sum(-1)).mean(-1).cpu().numpy()
+        record(layer)
         if ckpt is not None and (layer % checkpoint_every == 0 or layer == cfg.depth - 1):
             buf = io.BytesIO()
+            saved = {k: val[:, : layer + 1 - (k == "chi1")] for k, val in out.items()}
             torch.save(
                 {
                     "config": cfg.to_dict(),
                     "h": h.cpu(),
+                    "v": v.cpu(),
+                    "a": a.cpu(),
                     "layer": layer,
                     "rng": gen.get_state(),
-                    "q": q[:, : layer + 1],
-                    "c": c[:, : layer + 1],
-                    "chi": chi[:, :layer],
+                    **saved,
                 },
                 buf,
             )
             atomic_write_bytes(ckpt, buf.getvalue())
-    return SimulationResult(cfg, q, c, chi)
+    return SimulationResult(cfg, **out)
