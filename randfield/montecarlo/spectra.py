@@ -16,8 +16,8 @@ import torch
 
 from .._validation import check_positive_int, check_variance
 from ..activations import get_activation
-from .engine import WEIGHTS, _weights
 from .empirical import default_device
+from .engine import WEIGHTS, _weights
 
 
 def jacobian_singular_values(
