@@ -36,7 +36,20 @@ def _jsonable(x):
     raise TypeError(f"cannot serialise {type(x).__name__}")
 
 
+def source_digest() -> str:
+    """SHA-256 of the package's Python sources: cached results go stale when the code changes."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def provenance(config: dict) -> dict:
+    """What made a result: the config, the randfield version and a digest of its source code."""
     from . import __version__
 
-    return {"randfield_version": __version__, "config": config}
+    return {"randfield_version": __version__, "source_digest": source_digest(), "config": config}

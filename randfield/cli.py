@@ -9,6 +9,21 @@ import sys
 import numpy as np
 
 
+def _json(obj) -> str:
+    """JSON with NaN/inf as null (valid JSON for other tools)."""
+
+    def clean(x):
+        if isinstance(x, float) and not np.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(obj))
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one clear line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -56,7 +71,7 @@ def cmd_maps(args) -> int:
     except maps.NoFixedPointError as err:
         summary = {"activation": act, "sigma_w2": sw, "sigma_b2": sb, "phase": "unbounded", "note": str(err)}
     if args.json:
-        print(json.dumps({"layers": {"q": prop.q1.tolist(), "c": prop.c.tolist()}, **summary}, indent=2))
+        print(_json({"layers": {"q": prop.q1.tolist(), "c": prop.c.tolist()}, **summary}))
         return 0
     print(f"{'layer':>5} {'q':>14} {'c':>14}")
     for layer, (q, c) in enumerate(zip(prop.q1, prop.c), start=1):
@@ -89,7 +104,7 @@ def cmd_phase_diagram(args) -> int:
     result = {"activation": pd.activation, "grid": list(pd.phase.shape), "phase_counts": counts}
     if args.out:
         result["files"] = [str(p) for p in paths]
-    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    print(_json(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 
 
@@ -98,7 +113,7 @@ def cmd_critical(args) -> int:
 
     sw = maps.critical_sigma_w2(args.activation, args.sigma_b2)
     out = {"activation": args.activation, "sigma_b2": args.sigma_b2, "critical_sigma_w2": float(sw)}
-    print(json.dumps(out) if args.json else f"critical sigma_w2 = {float(sw):.12f}")
+    print(_json(out) if args.json else f"critical sigma_w2 = {float(sw):.12f}")
     return 0
 
 
@@ -131,7 +146,7 @@ def cmd_kernel(args) -> int:
     info = {"kernel": "ntk" if args.ntk else "nngp", "shape": list(k.shape), "out": args.out}
     if args.json:
         info["values"] = k.tolist() if k.size <= 10000 else None
-        print(json.dumps(info))
+        print(_json(info))
     else:
         print(f"{info['kernel']} {k.shape}" + (f" written to {args.out}" if args.out else ""))
         if not args.out:
@@ -162,7 +177,7 @@ def cmd_simulate(args) -> int:
     cmp = compare(result)
     summary = {"out": args.out, "max_abs_z": cmp.max_abs_z(), "n_comparisons": cmp.n_comparisons()}
     print(
-        json.dumps(summary)
+        _json(summary)
         if args.json
         else f"saved {args.out}; max |z| over {summary['n_comparisons']} "
         f"per-layer comparisons with theory: {summary['max_abs_z']:.2f} (randfield compare {args.out})"
@@ -179,7 +194,7 @@ def cmd_compare(args) -> int:
         raise ValueError(f"cannot read simulation result {args.run!r}: {err}") from err
     cmp = compare(result)
     if args.json:
-        print(json.dumps({"config": result.config.to_dict(), **cmp.as_dict()}))
+        print(_json({"config": result.config.to_dict(), **cmp.as_dict()}))
         return 0
     q, c, chi = cmp.quantities["q"], cmp.quantities["c"], cmp.quantities["chi1"]
     print(
@@ -202,6 +217,49 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_geometry(args) -> int:
+    from .geometry import circle_geometry
+
+    geo = circle_geometry(args.activation, args.sigma_w2, args.sigma_b2, args.depth, args.q_input)
+    out = {
+        "layer": list(range(1, args.depth + 1)),
+        "q": geo.q.tolist(),
+        "length2": geo.length2.tolist(),
+        "curvature": geo.curvature.tolist(),
+        "metric_factor": [None] + geo.stretch.tolist(),
+    }
+    if args.simulate:
+        from .montecarlo import SimulationConfig, compare, simulate
+
+        cfg = SimulationConfig(
+            args.activation,
+            args.sigma_w2,
+            args.sigma_b2,
+            width=args.width,
+            depth=args.depth,
+            n_networks=args.samples,
+            q_input=args.q_input,
+            seed=args.seed,
+        )
+        cmp = compare(simulate(cfg, device=args.device)).quantities
+        for key in ("length2", "curvature"):
+            if key in cmp:
+                out[f"{key}_sim"] = cmp[key]["simulation"][:, 0].tolist()
+                out[f"{key}_stderr"] = cmp[key]["stderr"][:, 0].tolist()
+        out["metric_factor_sim"] = [None] + cmp["chi1"]["simulation"].tolist()
+    if args.json:
+        print(_json(out))
+        return 0
+    cols = ["layer", "q", "length2", "curvature", "metric_factor"]
+    if args.simulate:
+        cols += [c for c in ("length2_sim", "curvature_sim", "metric_factor_sim") if c in out]
+    print(" ".join(f"{c:>17}" for c in cols))
+    for i in range(args.depth):
+        print(" ".join(f"{out[c][i]:>17.6g}" if out[c][i] is not None else f"{'':>17}" for c in cols))
+    print("length2 = |dh/dtheta|^2 / N, curvature = N kappa^2 of the image of a great circle (Poole et al. 2016)")
+    return 0
+
+
 def cmd_figures(args) -> int:
     from .figures import regenerate
 
@@ -213,7 +271,7 @@ def cmd_figures(args) -> int:
 def cmd_activations(args) -> int:
     from .activations import available_activations
 
-    print(json.dumps(available_activations()) if args.json else "\n".join(available_activations()))
+    print(_json(available_activations()) if args.json else "\n".join(available_activations()))
     return 0
 
 
@@ -276,6 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="a result file written by `randfield simulate`")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("geometry", help="per-layer length, curvature and metric factor of a great circle's image")
+    _add_network(p, depth=True)
+    p.add_argument("--q-input", type=float, default=1.0, help="|x|^2 / d of the circle")
+    p.add_argument("--simulate", action="store_true", help="also simulate finite networks")
+    p.add_argument("--width", type=int, default=1000)
+    p.add_argument("--samples", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None)
+    p.set_defaults(func=cmd_geometry)
 
     p = sub.add_parser("figures", help="regenerate every figure in figures/ from experiments/*.toml")
     p.add_argument("--only", nargs="+", help="figure names (config file stems)")

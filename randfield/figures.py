@@ -137,3 +137,181 @@ def regenerate(
         atomic_write_json(sidecar, {**meta, "data": data})
         report.append((name, "made"))
     return report
+
+
+def _errorbar(ax, x, y, err, **kw):
+    ax.errorbar(x, y, yerr=err, fmt="o", ms=3, capsize=2, **kw)
+
+
+@figure_kind
+def simulation_vs_theory(p: dict):
+    """q^l and c^l: theory (lines) and simulated finite networks (points, +- 1 standard error)."""
+    import matplotlib.pyplot as plt
+
+    from .montecarlo import SimulationConfig, compare, simulate
+
+    fig, (ax_q, ax_c) = plt.subplots(1, 2, figsize=(9, 3.8))
+    data = {}
+    for sw, sb in p["points"]:
+        cfg = SimulationConfig(
+            p["activation"],
+            sw,
+            sb,
+            width=int(p["width"]),
+            depth=int(p["depth"]),
+            n_networks=int(p["networks"]),
+            n_inputs=2,
+            c_input=float(p["c0"]),
+            seed=int(p["seed"]),
+        )
+        cmp = compare(simulate(cfg, device="cpu"))
+        layers = np.arange(1, cfg.depth + 1)
+        label = rf"$\sigma_w^2$={sw:g}, $\sigma_b^2$={sb:g}"
+        for ax, key in ((ax_q, "q"), (ax_c, "c")):
+            qq = cmp.quantities[key]
+            line = ax.plot(layers, qq["theory"][:, 0], label=label)[0]
+            _errorbar(ax, layers, qq["simulation"][:, 0], qq["stderr"][:, 0], color=line.get_color())
+        data[f"{sw:g},{sb:g}"] = {
+            "max_abs_z": cmp.max_abs_z(),
+            "n_comparisons": cmp.n_comparisons(),
+            "threshold": cmp.threshold(),
+        }
+    ax_q.set(xlabel="layer $l$", ylabel="$q^l$", title=f"{p['activation']}: length, width {p['width']}")
+    ax_c.set(xlabel="layer $l$", ylabel="$c^l$", title=f"correlation ({p['networks']} networks, $\\pm$1 s.e.)")
+    ax_c.legend(fontsize=8)
+    return fig, data
+
+
+@figure_kind
+def circle_geometry_figure(p: dict):
+    """Length and curvature of a great circle's image: theory (lines), simulation (points)."""
+    import matplotlib.pyplot as plt
+
+    from .montecarlo import SimulationConfig, compare, simulate
+
+    fig, (ax_l, ax_k) = plt.subplots(1, 2, figsize=(9, 3.8))
+    data = {}
+    for sw, sb in p["points"]:
+        cfg = SimulationConfig(
+            p["activation"],
+            sw,
+            sb,
+            width=int(p["width"]),
+            depth=int(p["depth"]),
+            n_networks=int(p["networks"]),
+            seed=int(p["seed"]),
+        )
+        cmp = compare(simulate(cfg, device="cpu"))
+        layers = np.arange(1, cfg.depth + 1)
+        label = rf"$\sigma_w$={np.sqrt(sw):g}, $\sigma_b$={np.sqrt(sb):g}"
+        for ax, key in ((ax_l, "length2"), (ax_k, "curvature")):
+            qq = cmp.quantities[key]
+            line = ax.semilogy(layers, qq["theory"][:, 0], label=label)[0]
+            _errorbar(ax, layers, qq["simulation"][:, 0], qq["stderr"][:, 0], color=line.get_color())
+        z = max(float(np.abs(cmp.quantities[k]["z"]).max()) for k in ("length2", "curvature"))
+        data[f"{sw:g},{sb:g}"] = {"max_abs_z_length_curvature": z, "threshold": cmp.threshold()}
+    ax_l.set(xlabel="layer $l$", ylabel=r"$|\partial_\theta h^l|^2 / N$", title="length$^2$ grows as $\\chi_1^l$")
+    ax_k.set(xlabel="layer $l$", ylabel=r"$N\kappa^2$", title="curvature (saturates when $\\chi_1 > 1$)")
+    ax_k.legend(fontsize=8)
+    return fig, data
+
+
+@figure_kind
+def jacobian_spectra(p: dict):
+    """Squared singular values of the input-output Jacobian: Gaussian vs orthogonal weights."""
+    import matplotlib.pyplot as plt
+
+    from .maps import length_fixed_point
+    from .montecarlo import jacobian_singular_values
+
+    fig, axes = plt.subplots(1, len(p["activations"]), figsize=(4.5 * len(p["activations"]), 3.6))
+    data = {}
+    for ax, (act, sw, sb) in zip(np.atleast_1d(axes), p["activations"]):
+        q = float(length_fixed_point(act, sw, sb)) if act != "relu" or sb == 0 else 1.0
+        q = q if q > 0 else 1.0
+        for weights in ("gaussian", "orthogonal"):
+            lam = (
+                jacobian_singular_values(
+                    act,
+                    sw,
+                    sb,
+                    width=int(p["width"]),
+                    depth=int(p["depth"]),
+                    n_networks=int(p["networks"]),
+                    weights=weights,
+                    q_input=q,
+                    device="cpu",
+                )
+                ** 2
+            )
+            # ReLU's inactive units give exactly-zero singular values: shown clipped at 1e-12
+            ax.hist(np.log10(np.maximum(lam.ravel(), 1e-12)), bins=60, density=True, histtype="step", label=weights)
+            data[f"{act},{weights}"] = {
+                "mean": float(lam.mean()),
+                "variance": float(lam.var()),
+                "fraction_zero": float((lam < 1e-12).mean()),
+            }
+        ax.set(
+            xlabel=r"$\log_{10}\lambda$ (squared singular value)",
+            title=f"{act}, depth {p['depth']}, "
+            rf"$\sigma_w^2$={sw:g}",
+        )
+        ax.legend(fontsize=8)
+    return fig, data
+
+
+@figure_kind
+def resnet_depth_limit_figure(p: dict):
+    """ResNets with branch variance T/L converging to the depth-ODE limit: |q_L - q_ODE| vs L."""
+    import matplotlib.pyplot as plt
+
+    from .montecarlo import resnet_depth_limit
+
+    r = resnet_depth_limit(
+        p["activation"],
+        p["sigma_w2"],
+        p["sigma_b2"],
+        p["depth"],
+        p["n_blocks"],
+        width=int(p["width"]),
+        n_networks=int(p["networks"]),
+        device="cpu",
+    )
+    fig, ax = plt.subplots(figsize=(5, 3.8))
+    ax.loglog(r.n_blocks, np.abs(r.q_theory - r.q_ode), "-", label="L-block theory")
+    _errorbar(ax, r.n_blocks, np.abs(r.q_sim - r.q_ode), r.q_stderr, label="simulation")
+    ax.loglog(r.n_blocks, np.abs(r.q_theory[0] - r.q_ode) / r.n_blocks, ":", color="k", label="1/L")
+    ax.set(
+        xlabel="blocks $L$", ylabel=r"$|q_L - q_{ODE}|$", title=f"fitted rate {r.rate_q:.2f} (q), {r.rate_c:.2f} (c)"
+    )
+    ax.legend(fontsize=8)
+    return fig, {"rate_q": r.rate_q, "rate_c": r.rate_c, "n_blocks": r.n_blocks, "q_sim": r.q_sim, "q_ode": r.q_ode}
+
+
+@figure_kind
+def ntk_width_convergence(p: dict):
+    """Relative Frobenius error of empirical NTK and NNGP against the analytic kernels, vs width."""
+    import matplotlib.pyplot as plt
+
+    from .blocks import kernels, dense_network
+    from .montecarlo import monte_carlo_nngp, monte_carlo_ntk
+
+    x = np.random.default_rng(0).normal(size=(4, 16))
+    nngp, ntk = kernels(x, None, dense_network(p["activation"], int(p["depth"]), p["sigma_w2"], p["sigma_b2"]))
+    widths = np.array(p["widths"])
+    err_ntk, err_nngp = [], []
+    for w in widths:
+        kw = dict(width=int(w), n_networks=int(p["networks"]), seed=int(w), device="cpu")
+        mt = monte_carlo_ntk(x, None, p["activation"], int(p["depth"]), p["sigma_w2"], p["sigma_b2"], **kw)
+        mn = monte_carlo_nngp(x, None, p["activation"], int(p["depth"]), p["sigma_w2"], p["sigma_b2"], **kw)
+        # one network's error: sqrt(n_networks) * standard error of the mean, relative (Frobenius)
+        err_ntk.append(np.linalg.norm(mt.stderr) * np.sqrt(mt.n_networks) / np.linalg.norm(ntk))
+        err_nngp.append(np.linalg.norm(mn.stderr) * np.sqrt(mn.n_networks) / np.linalg.norm(nngp))
+    slope = float(np.polyfit(np.log(widths), np.log(err_ntk), 1)[0])
+    fig, ax = plt.subplots(figsize=(5, 3.8))
+    ax.loglog(widths, err_ntk, "o-", label=f"empirical NTK (slope {slope:.2f})")
+    ax.loglog(widths, err_nngp, "s-", label="empirical NNGP")
+    ax.loglog(widths, err_ntk[0] * np.sqrt(widths[0] / widths), "k:", label=r"$1/\sqrt{width}$")
+    ax.set(xlabel="width", ylabel="relative Frobenius error", title=f"{p['activation']}, depth {p['depth']}")
+    ax.legend(fontsize=8)
+    return fig, {"widths": widths, "ntk_error": err_ntk, "nngp_error": err_nngp, "ntk_slope": slope}

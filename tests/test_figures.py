@@ -16,6 +16,10 @@ def test_regenerate_one_figure_then_cache(tmp_path):
     out = tmp_path / "figs"
     assert regenerate(tmp_path, out, quick=True) == [("cm", "made")]
     assert (out / "cm.png").exists() and (out / "cm.pdf").exists()
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(out / "cm.png")
+    assert pixels.shape[0] > 200 and pixels[..., :3].std() > 0.05  # not a blank image
     meta = json.loads((out / "cm.json").read_text())
     assert meta["config"]["kind"] == "correlation_maps" and "randfield_version" in meta
     # Poole's sigma_w = 4.0 network: c* = 0.0297 (anchors §2.1)

@@ -169,3 +169,16 @@ def test_simulated_resnets_converge_to_the_depth_ode_at_first_order():
     assert r.rate_c == pytest.approx(-1.0, abs=0.25)
     # and each L agrees with its own L-block theory
     assert np.all(np.abs(r.q_sim - r.q_theory) < 3 * r.q_stderr + 0.01)
+
+
+@pytest.mark.parametrize("sampler", ["gram", "explicit"])
+def test_propagated_tangent_equals_the_finite_difference_along_the_circle(sampler):
+    # two inputs delta apart on the circle, same network: |h(theta + delta) - h(theta)|^2 / (N delta^2) = |dh/dtheta|^2 / N + O(delta)
+    delta = 1e-4
+    cfg = SimulationConfig(
+        "tanh", 2.5, 0.05, width=256, depth=6, n_networks=3, c_input=float(np.cos(delta)), sampler=sampler
+    )
+    r = simulate(cfg, device="cpu")
+    q0, q1, c = r.q[..., 0], r.q[..., 1], r.c[..., 0]
+    fd = (q0 + q1 - 2 * c * np.sqrt(q0 * q1)) / delta**2
+    np.testing.assert_allclose(fd, r.length2[..., 0], rtol=2e-3)
