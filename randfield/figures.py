@@ -293,7 +293,7 @@ def ntk_width_convergence(p: dict):
     """Relative Frobenius error of empirical NTK and NNGP against the analytic kernels, vs width."""
     import matplotlib.pyplot as plt
 
-    from .blocks import kernels, dense_network
+    from .blocks import dense_network, kernels
     from .montecarlo import monte_carlo_nngp, monte_carlo_ntk
 
     x = np.random.default_rng(0).normal(size=(4, 16))

@@ -173,7 +173,8 @@ def test_simulated_resnets_converge_to_the_depth_ode_at_first_order():
 
 @pytest.mark.parametrize("sampler", ["gram", "explicit"])
 def test_propagated_tangent_equals_the_finite_difference_along_the_circle(sampler):
-    # two inputs delta apart on the circle, same network: |h(theta + delta) - h(theta)|^2 / (N delta^2) = |dh/dtheta|^2 / N + O(delta)
+    # two inputs delta apart on the circle, same network:
+    #   |h(theta + delta) - h(theta)|^2 / (N delta^2) = |dh/dtheta|^2 / N + O(delta)
     delta = 1e-4
     cfg = SimulationConfig(
         "tanh", 2.5, 0.05, width=256, depth=6, n_networks=3, c_input=float(np.cos(delta)), sampler=sampler
