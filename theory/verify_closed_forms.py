@@ -9,7 +9,9 @@ Run: python theory/verify_closed_forms.py   (tests/test_theory.py runs it too)
    E[phi'^2] = (1 + alpha^2)/2, by symbolic integration against the Gaussian density;
    hence chi_1 = sigma_w^2 (1 + alpha^2)/2 and the critical sigma_w^2 = 2/(1 + alpha^2).
 4. erf: E[phi'(sqrt(q) z)^2] = (4/pi)/sqrt(1 + 4q) by symbolic integration, so
-   chi_1 = (4/pi) sigma_w^2 / sqrt(1 + 4 q*) and, at sigma_b^2 = 0 (q* = 0), sigma_w^2 = pi/4.
+   chi_1 = (4/pi) sigma_w^2 / sqrt(1 + 4 q*) and, at sigma_b^2 = 0 (q* = 0), sigma_w^2 = pi/4;
+   E[phi''^2] = (16/pi) q / (1 + 4q)^{3/2} (chi_2), and the metric of a layer is conformal:
+   E[J^T J] = sigma_w^2 diag(phi'^2), whose unit average is chi_1 I.
 5. sin: E[sin(u1) sin(u2)] = exp(-(q1 + q2)/2) sinh(q12) from the Gaussian characteristic function.
 6. Arc-cosine kernel consistency: d/dq12 of the ReLU covariance equals the derivative kernel
    (Price's theorem), and the kernel at rho = 1 reduces to q/2.
@@ -78,6 +80,44 @@ def main() -> int:
     check(
         "erf critical sigma_w^2 at sigma_b^2 = 0 is pi/4",
         sp.simplify(sp.solve(sp.Eq(4 / sp.pi * sw / sp.sqrt(1 + 4 * 0), 1), sw)[0] - sp.pi / 4) == 0,
+    )
+
+    # 4b. erf curvature coefficient: E[phi''^2] = (16/pi) q / (1 + 4q)^{3/2}  (chi_2 / sigma_w^2)
+    d2phi2 = (4 * x / sp.sqrt(sp.pi)) ** 2 * sp.exp(-2 * x**2)
+    m = gaussian_mean(d2phi2, x, q)
+    check(
+        "erf: E[phi''^2] = (16/pi) q/(1 + 4q)^{3/2}",
+        sp.simplify(m - 16 / sp.pi * q / (1 + 4 * q) ** sp.Rational(3, 2)) == 0,
+    )
+    from randfield.geometry import chi2
+
+    check(
+        "geometry.chi2('erf') agrees",
+        np.allclose(chi2("erf", 1.0, 0.0, q=qs), 16 / np.pi * qs / (1 + 4 * qs) ** 1.5, rtol=1e-10),
+    )
+
+    # 4c. Conformal metric: for J = W D with W_ij ~ N(0, sigma_w^2/N), E[(J^T J)_ab] = sigma_w^2 E[phi'^2] delta_ab
+    n = 3
+    wsym = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"w{i}{j}", real=True))
+    dsym = sp.diag(*[sp.Symbol(f"d{i}", positive=True) for i in range(n)])
+    jtj = (wsym * dsym).T * (wsym * dsym)
+    sigma2 = sp.Symbol("s2", positive=True)
+    # E[w_ki w_kj] = (s2/n) delta_ij: replace products accordingly (Wick on independent entries)
+    expect = jtj.applyfunc(
+        lambda e: sp.expand(e).subs(
+            {
+                wsym[k, i] * wsym[k, j]: (sigma2 / n if i == j else 0)
+                for k in range(n)
+                for i in range(n)
+                for j in range(n)
+            }
+        )
+    )
+    expect = expect.applyfunc(lambda e: e.subs({wsym[k, i] ** 2: sigma2 / n for k in range(n) for i in range(n)}))
+    want = sp.diag(*[sigma2 * dsym[i, i] ** 2 for i in range(n)])
+    check(
+        "metric: E[J^T J] = sigma_w^2 diag(phi'^2) (conformal after averaging phi'^2: chi_1 I)",
+        sp.simplify(expect - want) == sp.zeros(n),
     )
 
     # 5. sin covariance from the characteristic function E[exp(i t.u)] = exp(-t.Sigma.t/2)

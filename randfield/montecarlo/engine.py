@@ -166,8 +166,9 @@ def simulate(
     Each layer multiplies one stack of rows by the layer's weights: phi(h) (the forward map),
     phi'(h) v and phi'(h) a + phi''(h) v^2 (velocity v and acceleration a of the input circle's
     image, exact forward-mode derivatives in theta), and phi'(h) p for a random probe p (the
-    Jacobian-vector product that estimates chi_1). tests/test_simulate.py checks these
-    derivatives against torch.func.jvp.
+    Jacobian-vector product that estimates chi_1): the dense layer's forward-mode derivatives in
+    closed form, computed in the same product as the forward map. tests/test_simulate.py checks
+    the propagated tangent against finite differences along the circle in the same network.
 
     Args:
         device: torch device; default CUDA when available, else CPU.
