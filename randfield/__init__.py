@@ -10,6 +10,7 @@ correlation of two inputs' pre-activations, z ~ N(0, 1).
     1.76095...
 """
 
+from . import init as init
 from .activations import Activation as Activation
 from .activations import available_activations as available_activations
 from .activations import from_sympy as from_sympy

@@ -260,11 +260,38 @@ def cmd_geometry(args) -> int:
     return 0
 
 
+def cmd_init(args) -> int:
+    from .init import alternatives, select
+
+    rec = select(args.activation, args.depth, args.sigma_b2, args.criterion)
+    alts = alternatives(args.activation, args.depth, args.sigma_b2)
+    if args.json:
+        print(_json({"recommendation": rec.as_dict(), "alternatives": [a.as_dict() for a in alts]}))
+        return 0
+    print(rec.explanation)
+    print()
+    print(
+        f"{'criterion':>20} {'sigma_w2':>10} {'sigma_b2':>11} {'weights':>10} {'q*':>10} {'chi1':>9} {'xi_c':>9}"
+        f" {'trainable':>10}"
+    )
+    for a in alts:
+        print(
+            f"{a.criterion:>20} {a.sigma_w2:>10.6g} {a.sigma_b2:>11.4g} {a.weights:>10} {a.q_star:>10.4g} "
+            f"{a.chi1:>9.6g} {a.xi_c:>9.4g} {a.trainable_depth:>10.4g}"
+        )
+    print("trainable = 6 xi_c (Schoenholz et al. 2017)")
+    return 0
+
+
 def cmd_figures(args) -> int:
     from .figures import regenerate
 
-    for name, status in regenerate(args.configs, args.out, only=args.only, quick=args.quick, force=args.force):
-        print(f"{name}: {status}")
+    report = regenerate(args.configs, args.out, only=args.only, quick=args.quick, force=args.force)
+    if args.json:
+        print(_json(dict(report)))
+    else:
+        for name, status in report:
+            print(f"{name}: {status}")
     return 0
 
 
@@ -345,12 +372,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None)
     p.set_defaults(func=cmd_geometry)
 
+    p = sub.add_parser("init", help="recommend an initialisation (edge of chaos, depth scale, dynamical isometry)")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--depth", type=int, required=True)
+    p.add_argument("--sigma-b2", type=float, default=None, help="bias variance (default: 0 for ReLU-type, else 0.05)")
+    p.add_argument(
+        "--criterion", default="edge_of_chaos", choices=["edge_of_chaos", "depth_scale", "dynamical_isometry"]
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_init)
+
     p = sub.add_parser("figures", help="regenerate every figure in figures/ from experiments/*.toml")
     p.add_argument("--only", nargs="+", help="figure names (config file stems)")
     p.add_argument("--quick", action="store_true", help="CPU-sized configuration")
     p.add_argument("--force", action="store_true", help="recompute cached figures")
     p.add_argument("--configs", default="experiments")
     p.add_argument("--out", default="figures")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_figures)
 
     p = sub.add_parser("activations", help="list the registered activations")

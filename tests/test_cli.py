@@ -83,3 +83,17 @@ def test_kernel_command_matches_the_library(tmp_path, capsys, rng):
     data = json.loads(capsys.readouterr().out.splitlines()[-1])
     np.testing.assert_allclose(data["values"], rf.nngp(x, None, "relu", 1, 2.0, 0.0))
     assert main(["kernel", "--inputs", str(tmp_path / "missing.npy"), "--sigma-w2", "1"]) == 2
+
+
+def test_init_command_and_help_lists_every_subcommand(capsys):
+    assert main(["init", "--activation", "tanh", "--depth", "200", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert abs(data["recommendation"]["sigma_w2"] - 1.7609546396) < 1e-8
+    assert {a["criterion"] for a in data["alternatives"]} == {"edge_of_chaos", "depth_scale", "dynamical_isometry"}
+    assert data["recommendation"]["xi_c"] is None  # inf is not JSON: null
+    assert main(["init", "--activation", "relu", "--depth", "50", "--criterion", "dynamical_isometry"]) == 2
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for cmd in ("maps", "phase-diagram", "critical", "kernel", "simulate", "compare", "geometry", "init", "figures"):
+        assert cmd in out
