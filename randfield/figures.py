@@ -143,14 +143,11 @@ def _errorbar(ax, x, y, err, **kw):
     ax.errorbar(x, y, yerr=err, fmt="o", ms=3, capsize=2, **kw)
 
 
-@figure_kind
-def simulation_vs_theory(p: dict):
-    """q^l and c^l: theory (lines) and simulated finite networks (points, +- 1 standard error)."""
-    import matplotlib.pyplot as plt
-
+def _theory_and_simulation(p: dict, panels: dict, label, log: bool = False, **config) -> dict:
+    """Simulate each (sigma_w^2, sigma_b^2) of p["points"]; per key of `panels` (axis), draw the theory
+    as a line and the simulation as points with +-1 standard error. Returns agreement per point."""
     from .montecarlo import SimulationConfig, compare, simulate
 
-    fig, (ax_q, ax_c) = plt.subplots(1, 2, figsize=(9, 3.8))
     data = {}
     for sw, sb in p["points"]:
         cfg = SimulationConfig(
@@ -160,22 +157,37 @@ def simulation_vs_theory(p: dict):
             width=int(p["width"]),
             depth=int(p["depth"]),
             n_networks=int(p["networks"]),
-            n_inputs=2,
-            c_input=float(p["c0"]),
             seed=int(p["seed"]),
+            **config,
         )
         cmp = compare(simulate(cfg, device="cpu"))
         layers = np.arange(1, cfg.depth + 1)
-        label = rf"$\sigma_w^2$={sw:g}, $\sigma_b^2$={sb:g}"
-        for ax, key in ((ax_q, "q"), (ax_c, "c")):
+        for key, ax in panels.items():
             qq = cmp.quantities[key]
-            line = ax.plot(layers, qq["theory"][:, 0], label=label)[0]
+            line = (ax.semilogy if log else ax.plot)(layers, qq["theory"][:, 0], label=label(sw, sb))[0]
             _errorbar(ax, layers, qq["simulation"][:, 0], qq["stderr"][:, 0], color=line.get_color())
+        z = max(float(np.abs(cmp.quantities[k]["z"]).max()) for k in panels)
         data[f"{sw:g},{sb:g}"] = {
-            "max_abs_z": cmp.max_abs_z(),
-            "n_comparisons": cmp.n_comparisons(),
+            "max_abs_z": z,
+            "n_comparisons": sum(cmp.quantities[k]["z"].size for k in panels),
             "threshold": cmp.threshold(),
         }
+    return data
+
+
+@figure_kind
+def simulation_vs_theory(p: dict):
+    """q^l and c^l: theory (lines) and simulated finite networks (points, +- 1 standard error)."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax_q, ax_c) = plt.subplots(1, 2, figsize=(9, 3.8))
+    data = _theory_and_simulation(
+        p,
+        {"q": ax_q, "c": ax_c},
+        lambda sw, sb: rf"$\sigma_w^2$={sw:g}, $\sigma_b^2$={sb:g}",
+        n_inputs=2,
+        c_input=float(p["c0"]),
+    )
     ax_q.set(xlabel="layer $l$", ylabel="$q^l$", title=f"{p['activation']}: length, width {p['width']}")
     ax_c.set(xlabel="layer $l$", ylabel="$c^l$", title=f"correlation ({p['networks']} networks, $\\pm$1 s.e.)")
     ax_c.legend(fontsize=8)
@@ -187,29 +199,13 @@ def circle_geometry_figure(p: dict):
     """Length and curvature of a great circle's image: theory (lines), simulation (points)."""
     import matplotlib.pyplot as plt
 
-    from .montecarlo import SimulationConfig, compare, simulate
-
     fig, (ax_l, ax_k) = plt.subplots(1, 2, figsize=(9, 3.8))
-    data = {}
-    for sw, sb in p["points"]:
-        cfg = SimulationConfig(
-            p["activation"],
-            sw,
-            sb,
-            width=int(p["width"]),
-            depth=int(p["depth"]),
-            n_networks=int(p["networks"]),
-            seed=int(p["seed"]),
-        )
-        cmp = compare(simulate(cfg, device="cpu"))
-        layers = np.arange(1, cfg.depth + 1)
-        label = rf"$\sigma_w$={np.sqrt(sw):g}, $\sigma_b$={np.sqrt(sb):g}"
-        for ax, key in ((ax_l, "length2"), (ax_k, "curvature")):
-            qq = cmp.quantities[key]
-            line = ax.semilogy(layers, qq["theory"][:, 0], label=label)[0]
-            _errorbar(ax, layers, qq["simulation"][:, 0], qq["stderr"][:, 0], color=line.get_color())
-        z = max(float(np.abs(cmp.quantities[k]["z"]).max()) for k in ("length2", "curvature"))
-        data[f"{sw:g},{sb:g}"] = {"max_abs_z_length_curvature": z, "threshold": cmp.threshold()}
+    data = _theory_and_simulation(
+        p,
+        {"length2": ax_l, "curvature": ax_k},
+        lambda sw, sb: rf"$\sigma_w$={np.sqrt(sw):g}, $\sigma_b$={np.sqrt(sb):g}",
+        log=True,
+    )
     ax_l.set(xlabel="layer $l$", ylabel=r"$|\partial_\theta h^l|^2 / N$", title="length$^2$ grows as $\\chi_1^l$")
     ax_k.set(xlabel="layer $l$", ylabel=r"$N\kappa^2$", title="curvature (saturates when $\\chi_1 > 1$)")
     ax_k.legend(fontsize=8)
