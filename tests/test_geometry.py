@@ -89,3 +89,39 @@ def test_orthogonal_weights_give_dynamical_isometry():
     chi = float(rf.chi1("tanh", sw, sb))
     for lam in (gauss, orth):
         assert lam.mean() == pytest.approx(chi**16, rel=0.1)
+
+
+def test_free_probability_density_reproduces_marchenko_pastur_and_fuss_catalan():
+    from scipy.integrate import trapezoid
+
+    from randfield.spectra import jacobian_spectrum
+
+    lam = np.linspace(0.05, 3.95, 40)  # one Gaussian layer: Marchenko-Pastur, rho = sqrt(4/lam - 1) / (2 pi)
+    np.testing.assert_allclose(
+        jacobian_spectrum("linear", 1.0, 0.0, 1, lam=lam).density, np.sqrt(4 / lam - 1) / (2 * np.pi), atol=1e-12
+    )
+    spec = jacobian_spectrum("linear", 1.0, 0.0, 4, lam=np.geomspace(13, 1e-10, 3000))
+    lam, rho = spec.lam[::-1], spec.density[::-1]
+    assert trapezoid(lam * rho, lam) == pytest.approx(1.0, abs=1e-3)  # Fuss-Catalan: mean 1
+    assert trapezoid(lam**2 * rho, lam) == pytest.approx(5.0, abs=1e-2)  # second moment L + 1
+    with pytest.raises(NotImplementedError, match="orthogonal"):
+        jacobian_spectrum("tanh", 1.0, 0.0, 4, weights="orthogonal")
+
+
+@pytest.mark.parametrize("weights", ["gaussian", "orthogonal"])
+def test_free_cumulants_match_simulated_spectra(weights):
+    from randfield.spectra import jacobian_moments
+
+    sw, sb, depth = 1.0492, 1e-4, 16
+    q = float(rf.length_fixed_point("tanh", sw, sb))
+    mean, var = jacobian_moments("tanh", sw, sb, depth, weights=weights)
+    lam = (
+        jacobian_singular_values(
+            "tanh", sw, sb, width=400, depth=depth, n_networks=6, weights=weights, q_input=q, device="cpu"
+        )
+        ** 2
+    )
+    per_net_mean, per_net_var = lam.mean(1), lam.var(1)
+    assert per_net_mean.mean() == pytest.approx(mean, abs=4 * per_net_mean.std(ddof=1) / np.sqrt(6) + 0.02 * mean)
+    # variance: finite width N = 400 adds O(depth / N) relative bias
+    assert per_net_var.mean() == pytest.approx(var, rel=0.1)
