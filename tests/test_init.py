@@ -44,7 +44,7 @@ def test_initialize_sets_the_variances_of_linear_and_conv_layers():
         fan_in = w[0].numel()
         var, n = float(w.var()), w.numel()
         assert var == pytest.approx(1.7 / fan_in, rel=5 * math.sqrt(2 / n))
-        assert float(layer.bias.var()) == pytest.approx(0.3, rel=5 * math.sqrt(2 / layer.bias.numel()))
+        assert float(layer.bias.detach().var()) == pytest.approx(0.3, rel=5 * math.sqrt(2 / layer.bias.numel()))
     init.initialize_(model, "tanh", 1.7, 0.3, weights="orthogonal", generator=g)
     w = model[0].weight.detach().double()  # (300, 400): orthonormal rows times sigma_w
     np.testing.assert_allclose((w @ w.T).numpy(), 1.7 * np.eye(300), atol=1e-5)
