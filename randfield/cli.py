@@ -283,6 +283,54 @@ def cmd_init(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .montecarlo import SimulationConfig, compare
+    from .sweep import run_sweep, simulate_job
+
+    configs = [
+        SimulationConfig(
+            args.activation,
+            float(sw),
+            args.sigma_b2,
+            width=args.width,
+            depth=args.depth,
+            n_networks=args.samples,
+            seed=args.seed,
+            dtype=args.dtype,
+        )
+        for sw in args.sigma_w2
+    ]
+    results = run_sweep(simulate_job, configs, workers=args.workers, scheduler=args.scheduler, progress=not args.json)
+    rows = []
+    for cfg, r in zip(configs, results):
+        cmp = compare(r).quantities
+        rows.append(
+            {
+                "sigma_w2": cfg.sigma_w2,
+                "chi1_theory": float(cmp["chi1"]["theory"][-1]),
+                "chi1_sim": float(cmp["chi1"]["simulation"][-1]),
+                "chi1_stderr": float(cmp["chi1"]["stderr"][-1]),
+                "c_theory": float(cmp["c"]["theory"][-1, 0]),
+                "c_sim": float(cmp["c"]["simulation"][-1, 0]),
+                "c_stderr": float(cmp["c"]["stderr"][-1, 0]),
+            }
+        )
+    if args.out:
+        from ._io import atomic_write_json, provenance
+
+        atomic_write_json(args.out, {**provenance({"configs": [c.to_dict() for c in configs]}), "rows": rows})
+    if args.json:
+        print(_json(rows))
+        return 0
+    print(f"{'sigma_w2':>9} {'chi1 theory':>12} {'chi1 sim':>10} {'+-':>7} {'c theory':>9} {'c sim':>8} {'+-':>7}")
+    for row in rows:
+        print(
+            f"{row['sigma_w2']:>9.4g} {row['chi1_theory']:>12.5f} {row['chi1_sim']:>10.5f} {row['chi1_stderr']:>7.4f}"
+            f" {row['c_theory']:>9.5f} {row['c_sim']:>8.5f} {row['c_stderr']:>7.4f}"
+        )
+    return 0
+
+
 def cmd_figures(args) -> int:
     from .figures import regenerate
 
@@ -356,6 +404,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", help="checkpoint file: progress is saved there and resumed from")
     p.add_argument("--out", required=True, help="result file (.npz)")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("sweep", help="simulate over a sigma_w^2 grid in parallel (process pool or Dask)")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--sigma-w2", type=_range, required=True, help="grid LO:HI:N")
+    p.add_argument("--sigma-b2", type=float, default=0.0)
+    p.add_argument("--width", type=int, default=1000)
+    p.add_argument("--depth", type=int, default=20)
+    p.add_argument("--samples", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: CPU count)")
+    p.add_argument("--scheduler", help="Dask distributed scheduler address (needs dask[distributed])")
+    p.add_argument("--out", help="JSON file for the rows (written atomically with the configs)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("compare", help="theory vs simulation per layer, with z-scores")
     p.add_argument("run", help="a result file written by `randfield simulate`")

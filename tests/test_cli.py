@@ -97,3 +97,13 @@ def test_init_command_and_help_lists_every_subcommand(capsys):
     out = capsys.readouterr().out
     for cmd in ("maps", "phase-diagram", "critical", "kernel", "simulate", "compare", "geometry", "init", "figures"):
         assert cmd in out
+
+
+def test_sweep_command(tmp_path, capsys):
+    out = tmp_path / "sweep.json"
+    argv = ["sweep", "--sigma-w2", "1:3:3", "--sigma-b2", "0.05", "--width", "64", "--depth", "4", "--samples", "3"]
+    assert main(argv + ["--workers", "1", "--json", "--out", str(out)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["sigma_w2"] for r in rows] == [1.0, 2.0, 3.0]
+    assert json.loads(out.read_text())["rows"] == rows
+    assert main(argv + ["--workers", "0"]) == 2

@@ -1,0 +1,75 @@
+"""Run many independent jobs (simulations over grids of widths, depths, sigma_w^2, ...) in parallel.
+
+Local process pool by default; a Dask distributed cluster when a scheduler address is given
+(`pip install "dask[distributed]"`; not needed otherwise). Jobs carry their own seeds, so the
+results are identical whatever runs them and in whatever order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from ._validation import check_positive_int
+
+
+def run_sweep(
+    fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int | None = None, scheduler: str | None = None,
+    progress: bool = False,
+) -> list:
+    """[fn(item) for item in items], in order, computed in parallel.
+
+    Args:
+        fn: a picklable (module-level) function.
+        workers: local processes (default: the CPU count); 1 runs in this process.
+        scheduler: address of a Dask distributed scheduler (e.g. "tcp://10.0.0.5:8786"), or a
+            dask.distributed.Client; local processes are used when None.
+        progress: show a tqdm bar.
+    """
+    items = list(items)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="sweep", unit="job")
+    try:
+        if scheduler is not None:
+            try:
+                from dask.distributed import Client, as_completed
+            except ImportError as err:
+                raise ValueError('scheduler= needs dask: pip install "dask[distributed]"') from err
+            client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+            futures = client.map(fn, items, pure=False)
+            for _ in as_completed(futures):
+                if bar is not None:
+                    bar.update()
+            return client.gather(futures)
+        workers = os.cpu_count() or 1 if workers is None else check_positive_int(workers, "workers")
+        if workers == 1:
+            out = []
+            for item in items:
+                out.append(fn(item))
+                if bar is not None:
+                    bar.update()
+            return out
+        # spawn, not fork: forking a process whose torch thread pools are running can deadlock
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            out = []
+            for result in pool.map(fn, items):
+                out.append(result)
+                if bar is not None:
+                    bar.update()
+            return out
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def simulate_job(config) -> Any:
+    """One simulation on the CPU (a picklable job for `run_sweep`)."""
+    from .montecarlo import simulate
+
+    return simulate(config, device="cpu")
