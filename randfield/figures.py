@@ -146,7 +146,7 @@ def _errorbar(ax, x, y, err, **kw):
 def _theory_and_simulation(p: dict, panels: dict, label, log: bool = False, **config) -> dict:
     """Simulate each (sigma_w^2, sigma_b^2) of p["points"]; per key of `panels` (axis), draw the theory
     as a line and the simulation as points with +-1 standard error. Returns agreement per point."""
-    from .montecarlo import SimulationConfig, compare, simulate
+    from .montecarlo import SimulationConfig, bonferroni_z, compare, simulate
 
     data = {}
     for sw, sb in p["points"]:
@@ -167,11 +167,8 @@ def _theory_and_simulation(p: dict, panels: dict, label, log: bool = False, **co
             line = (ax.semilogy if log else ax.plot)(layers, qq["theory"][:, 0], label=label(sw, sb))[0]
             _errorbar(ax, layers, qq["simulation"][:, 0], qq["stderr"][:, 0], color=line.get_color())
         z = max(float(np.abs(cmp.quantities[k]["z"]).max()) for k in panels)
-        data[f"{sw:g},{sb:g}"] = {
-            "max_abs_z": z,
-            "n_comparisons": sum(cmp.quantities[k]["z"].size for k in panels),
-            "threshold": cmp.threshold(),
-        }
+        n = sum(cmp.quantities[k]["z"].size for k in panels)
+        data[f"{sw:g},{sb:g}"] = {"max_abs_z": z, "n_comparisons": n, "threshold": bonferroni_z(n, cfg.n_networks)}
     return data
 
 

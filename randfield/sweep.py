@@ -17,7 +17,11 @@ from ._validation import check_positive_int
 
 
 def run_sweep(
-    fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int | None = None, scheduler: str | None = None,
+    fn: Callable[[Any], Any],
+    items: Iterable[Any],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
     progress: bool = False,
 ) -> list:
     """[fn(item) for item in items], in order, computed in parallel.
