@@ -395,3 +395,42 @@ def correlation_fixed_points(p: dict):
     ax.set(xlabel=r"$\sigma_w^2$", ylabel="$c^*$", title=rf"{act}, $\sigma_b^2$ = {sb:g}")
     ax.legend(fontsize=8)
     return fig, data
+
+
+def _trainability_job(job: tuple) -> float:
+    from .init import trainability
+
+    activation, sw, sb, depth, steps, width = job
+    return trainability(activation, sw, sb, depth, steps=steps, width=width)
+
+
+@figure_kind
+def trainable_depth(p: dict):
+    """Schoenholz et al. 2017, measured: relative test loss after training over (sigma_w^2, depth),
+    with the predicted trainable depth 6 xi_c (and xi_c) overlaid."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    from .sweep import run_sweep
+
+    act, sb = p["activation"], float(p["sigma_b2"])
+    sws, depths = np.array(p["sigma_w2"], float), np.array(p["depths"], int)
+    jobs = [(act, float(sw), sb, int(depth), int(p["steps"]), int(p["width"])) for depth in depths for sw in sws]
+    ratio = np.array(run_sweep(_trainability_job, jobs, workers=int(p.get("workers", 2)))).reshape(
+        len(depths), len(sws)
+    )
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    mesh = ax.pcolormesh(sws, depths, ratio, shading="nearest", cmap="viridis_r", norm=LogNorm(vmin=1e-2, vmax=10))
+    plt.colorbar(mesh, ax=ax, label="test loss / baseline")
+    line = np.linspace(sws.min(), sws.max(), 400)
+    xi = phase_diagram(act, line, [sb]).xi_c[:, 0]
+    ax.plot(line, 6 * xi, "w-", label=r"$6\xi_c$")
+    ax.plot(line, xi, "w--", label=r"$\xi_c$")
+    ax.set(
+        xlabel=r"$\sigma_w^2$",
+        ylabel="depth",
+        ylim=(depths.min() - 2, depths.max() + 2),
+        title=rf"{act}, $\sigma_b^2$={sb:g}: trainability (Adam, {p['steps']} steps)",
+    )
+    ax.legend(fontsize=8, loc="upper right")
+    return fig, {"sigma_w2": sws, "depths": depths, "loss_ratio": ratio}

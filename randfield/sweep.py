@@ -59,8 +59,15 @@ def run_sweep(
                 if bar is not None:
                     bar.update()
             return out
-        # spawn, not fork: forking a process whose torch thread pools are running can deadlock
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # spawn, not fork: forking a process whose torch thread pools are running can deadlock;
+        # and split the cores between workers, since oversubscribed torch threads spin and crawl
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_limit_threads,
+            initargs=(threads,),
+        ) as pool:
             out = []
             for result in pool.map(fn, items):
                 out.append(result)
@@ -70,6 +77,13 @@ def run_sweep(
     finally:
         if bar is not None:
             bar.close()
+
+
+def _limit_threads(n: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    import torch
+
+    torch.set_num_threads(n)
 
 
 def simulate_job(config) -> Any:

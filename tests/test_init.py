@@ -67,26 +67,11 @@ def test_check_reports_measured_statistics_against_theory():
 def test_trainability_is_decided_by_the_phase():
     # Schoenholz et al. 2017, measured: a 50-layer tanh MLP trains at the edge of chaos but not
     # deep in the ordered (xi_c ~ 1) or chaotic (xi_c ~ 3.6, 6 xi_c = 22 < 50) phases.
-    g = torch.Generator().manual_seed(0)
-    d, n = 16, 512
-    w_true = torch.randn(d, generator=g)
-    x, xt = torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)
-    y, yt = torch.tanh(x @ w_true / 2)[:, None], torch.tanh(xt @ w_true / 2)[:, None]
-    baseline = float(((yt - y.mean()) ** 2).mean())
-    results = {}
-    for name, sw in (("ordered", 0.5), ("critical", float(rf.critical_sigma_w2("tanh", 0.05))), ("chaotic", 25.0)):
-        torch.manual_seed(0)
-        net = init.mlp("tanh", 50, 128, d, sw, 0.05, generator=torch.Generator().manual_seed(1), dtype=torch.float32)
-        opt = torch.optim.Adam(net.parameters(), lr=5e-4)  # test loss 0.038-0.043 over 4 seeds at criticality
-        batches = torch.Generator().manual_seed(2)
-        for _ in range(800):
-            idx = torch.randint(0, n, (128,), generator=batches)
-            loss = ((net(x[idx]) - y[idx]) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            results[name] = float(((net(xt) - yt) ** 2).mean())
-    assert results["critical"] < 0.2 * baseline, results
-    assert results["ordered"] > 10 * results["critical"], results  # gradients vanish: stuck near the mean
-    assert results["chaotic"] > 10 * results["critical"], results  # inputs decorrelate: nothing to fit
+    # (Adam lr 5e-4: test loss 0.038-0.043 over 4 seeds at criticality.)
+    ratio = {
+        name: init.trainability("tanh", sw, 0.05, 50)
+        for name, sw in (("ordered", 0.5), ("critical", float(rf.critical_sigma_w2("tanh", 0.05))), ("chaotic", 25.0))
+    }
+    assert ratio["critical"] < 0.2, ratio
+    assert ratio["ordered"] > 10 * ratio["critical"], ratio  # gradients vanish: stuck near the mean
+    assert ratio["chaotic"] > 10 * ratio["critical"], ratio  # inputs decorrelate: nothing to fit
