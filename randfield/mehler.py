@@ -78,20 +78,20 @@ def kernel_matrices(
     b1, g1, tb1, tg1 = coefficients(var1)
     b2, g2, tb2, tg2 = (b1, g1, tb1, tg1) if same else coefficients(var2)
 
-    def bound(terms):
+    def truncation_bound(terms):
         ck = np.abs(c) ** terms
         tails = np.maximum(np.outer(tb1[:, terms], tb2[:, terms]), np.outer(tg1[:, terms], tg2[:, terms]))
         return ck * np.sqrt(tails)
 
     # The fewest terms that certify every entry that n_terms would certify.
-    certified = bound(n_terms) <= atol
+    certified = truncation_bound(n_terms) <= atol
     terms = n_terms
     for candidate in (8, 16, 32, 64):
-        if candidate < n_terms and np.all(bound(candidate)[certified] <= atol):
+        if candidate < n_terms and np.all(truncation_bound(candidate)[certified] <= atol):
             terms = candidate
             break
     cov_out, dcov_out = _horner(c, b1[:, :terms], b2[:, :terms]), _horner(c, g1[:, :terms], g2[:, :terms])
-    bound = bound(terms)
+    bound = truncation_bound(terms)
     diagonal = (c == 1.0) & (v1 == v2)  # identical variances at c = 1: 1-D moments, exactly
     if diagonal.any():
         idx = np.nonzero(diagonal)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .. import expectations as ex
 from ..geometry import circle_geometry
-from ..maps import covariance_map
 from .engine import SimulationResult
 
 
@@ -38,16 +38,13 @@ def theory_for(result: SimulationResult) -> dict[str, np.ndarray]:
     cfg = result.config
     act, sw, sb = cfg.activation, cfg.sigma_w2, cfg.sigma_b2
     alpha2 = None if cfg.branch_scale is None else cfg.branch_scale**2
-    q = np.empty(cfg.depth)
-    q12 = np.empty(cfg.depth)
-    q[0], q12[0] = sw * cfg.q_input + sb, sw * cfg.q_input * cfg.c_input + sb
-    for layer in range(1, cfg.depth):
-        nq, _, nq12 = covariance_map(q[layer - 1], q[layer - 1], q12[layer - 1], act, sw, sb)
-        if alpha2 is None:
-            q[layer], q12[layer] = nq, nq12
-        else:
-            q[layer], q12[layer] = q[layer - 1] + alpha2 * nq, q12[layer - 1] + alpha2 * nq12
     geo = circle_geometry(act, sw, sb, cfg.depth, cfg.q_input, branch_scale=cfg.branch_scale)
+    q = geo.q  # the length recursion, shared with the geometry
+    q12 = np.empty(cfg.depth)
+    q12[0] = sw * cfg.q_input * cfg.c_input + sb
+    for layer in range(1, cfg.depth):
+        branch = sw * ex.covariance(act, q[layer - 1], q[layer - 1], q12[layer - 1]) + sb
+        q12[layer] = branch if alpha2 is None else q12[layer - 1] + alpha2 * branch
     return {
         "q": np.repeat(q[:, None], cfg.n_inputs, 1),
         "c": np.repeat((q12 / q)[:, None], cfg.n_inputs - 1, 1),
