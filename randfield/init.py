@@ -276,8 +276,17 @@ def mlp(
 
 
 def trainability(
-    activation: str | Activation, sigma_w2: float, sigma_b2: float, depth: int, *, width: int = 128, steps: int = 800,
-    lr: float = 5e-4, d: int = 16, n: int = 512, seed: int = 0,
+    activation: str | Activation,
+    sigma_w2: float,
+    sigma_b2: float,
+    depth: int,
+    *,
+    width: int = 128,
+    steps: int = 800,
+    lr: float = 5e-4,
+    d: int = 16,
+    n: int = 512,
+    seed: int = 0,
 ) -> float:
     """Measured trainability: test loss / baseline after training a fresh MLP with Adam.
 
@@ -293,8 +302,16 @@ def trainability(
     y, yt = torch.tanh(x @ w_true / 2)[:, None], torch.tanh(xt @ w_true / 2)[:, None]
     baseline = float(((yt - y.mean()) ** 2).mean())
     torch.manual_seed(seed)
-    net = mlp(activation, depth, width, d, sigma_w2, sigma_b2, generator=torch.Generator().manual_seed(seed + 1),
-              dtype=torch.float32)
+    net = mlp(
+        activation,
+        depth,
+        width,
+        d,
+        sigma_w2,
+        sigma_b2,
+        generator=torch.Generator().manual_seed(seed + 1),
+        dtype=torch.float32,
+    )
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     batches = torch.Generator().manual_seed(seed + 2)
     for _ in range(check_positive_int(steps, "steps")):

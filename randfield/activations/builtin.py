@@ -26,6 +26,11 @@ def _check_alpha(alpha, name: str = "alpha") -> float:
     return alpha
 
 
+def _log_cosh(x, xp):
+    """log cosh x = |x| + log(1 + exp(-2|x|)) - log 2, without overflow."""
+    return abs(x) + xp.softplus(-2 * abs(x)) - math.log(2.0)
+
+
 def linear() -> Activation:
     return Activation(
         "linear",
@@ -53,7 +58,25 @@ def tanh() -> Activation:
         d = 1 - t * t
         return t, d, -2 * t * d
 
-    return Activation("tanh", lambda x, xp: xp.tanh(x), d1, d2, expr=sp.tanh(X), symbol=X, derivatives_impl=joint)
+    def chord(a, b, xp):
+        # tanh a - tanh b = tanh(a - b) (1 - tanh a tanh b) and 1 - tanh a tanh b =
+        # cosh(a - b) / (cosh a cosh b): no cancellation as a -> b nor as |a|, |b| grow.
+        d = a - b
+        small = abs(d) < 1e-2
+        d_safe = xp.where(small, xp.constant(1.0, d), d)
+        tanhc = xp.where(small, 1 - d * d / 3 + 2 * d**4 / 15 - 17 * d**6 / 315, xp.tanh(d_safe) / d_safe)
+        return tanhc * xp.exp(_log_cosh(d, xp) - (_log_cosh(a, xp) + _log_cosh(b, xp)))  # symmetric in (a, b)
+
+    return Activation(
+        "tanh",
+        lambda x, xp: xp.tanh(x),
+        d1,
+        d2,
+        expr=sp.tanh(X),
+        symbol=X,
+        derivatives_impl=joint,
+        divided_difference_impl=chord,
+    )
 
 
 def leaky_relu(alpha: float = 0.01) -> Activation:

@@ -1,0 +1,88 @@
+"""Trajectory datasets generated from the reference solution of a system, deterministic by seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..._validation import check_positive_int
+from .systems import AbstractSystem, get_system
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Observed trajectories of one system.
+
+    Attributes:
+        system: registry name of the system.
+        t: observation times, shape (T,), equally spaced by `dt`.
+        states: observed (noisy) states, shape (N, T, dim).
+        clean: noise-free reference states, shape (N, T, dim).
+        derivatives: true u_t at the clean states, shape (N, T, dim).
+    """
+
+    system: str
+    t: np.ndarray
+    states: np.ndarray
+    clean: np.ndarray
+    derivatives: np.ndarray
+
+    @property
+    def dt(self) -> float:
+        return float(self.t[1] - self.t[0])
+
+    def __len__(self) -> int:
+        return self.states.shape[0]
+
+    def subset(self, index) -> Trajectories:
+        return replace(self, states=self.states[index], clean=self.clean[index], derivatives=self.derivatives[index])
+
+    def split(self, test_fraction: float) -> tuple[Trajectories, Trajectories]:
+        """(train, test): the last round(test_fraction N) trajectories are the test set."""
+        if not 0 < test_fraction < 1:
+            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        n_test = max(1, int(round(test_fraction * len(self))))
+        return self.subset(slice(0, len(self) - n_test)), self.subset(slice(len(self) - n_test, len(self)))
+
+    def windows(self, horizon: int = 1) -> np.ndarray:
+        """All windows of horizon + 1 consecutive observed states, shape (N (T - horizon), horizon + 1, dim)."""
+        n, t, d = self.states.shape
+        if not 1 <= horizon < t:
+            raise ValueError(f"horizon must be in [1, {t - 1}], got {horizon}")
+        idx = np.arange(t - horizon)[:, None] + np.arange(horizon + 1)
+        return self.states[:, idx].reshape(-1, horizon + 1, d)
+
+
+def generate(
+    system,
+    n_trajectories: int | None = None,
+    *,
+    seed: int = 0,
+    t_end: float | None = None,
+    n_points: int | None = None,
+    noise_std: float | None = None,
+) -> Trajectories:
+    """Trajectories of `system` ("spring", "pendulum", "two_body") under its protocol's defaults.
+
+    Initial conditions come from the system's sampler; states from its reference solution;
+    Gaussian observation noise of std `noise_std` is added to the states (not the derivatives).
+    """
+    sys_: AbstractSystem = get_system(system)
+    proto = sys_.protocol
+    n = check_positive_int(proto.n_trajectories if n_trajectories is None else n_trajectories, "n_trajectories")
+    points = check_positive_int(proto.n_points if n_points is None else n_points, "n_points")
+    if points < 2:
+        raise ValueError(f"n_points must be >= 2, got {points}")
+    t_end = float(proto.t_end if t_end is None else t_end)
+    noise = float(proto.noise_std if noise_std is None else noise_std)
+    if not (t_end > 0 and np.isfinite(t_end)):
+        raise ValueError(f"t_end must be positive and finite, got {t_end}")
+    if not (noise >= 0 and np.isfinite(noise)):
+        raise ValueError(f"noise_std must be >= 0 and finite, got {noise}")
+    rng = np.random.default_rng(seed)
+    u0 = sys_.sample_initial(rng, n)
+    t = np.linspace(0.0, t_end, points)
+    clean = sys_.reference(u0, t)
+    states = clean + noise * rng.standard_normal(clean.shape)
+    return Trajectories(sys_.name, t, states, clean, sys_.vector_field(clean))

@@ -1,0 +1,162 @@
+"""Automatic discrete differentiation (Matsubara, Ishikawa & Yaguchi, NeurIPS 2020).
+
+A discrete gradient of a scalar H is a map dgradH(u, v) with
+
+    (a) H(u) - H(v) = <dgradH(u, v), u - v>      (discrete chain rule),
+    (b) dgradH(u, u) = grad H(u)                  (consistency),
+
+and here also (c) dgradH(u, v) = dgradH(v, u). For a network built from the modules below,
+every layer f satisfies f(a) - f(b) = L_f(a, b) (a - b) with a linear "chord" operator L_f:
+linear layers and convolutions are their own chord; an elementwise phi has the diagonal chord
+of divided differences (phi(a) - phi(b)) / (a - b) (midpoint derivative where a ~ b); a square
+has chord (a + b). Composing the chords telescopes, H(u) - H(v) = L_H (u - v), so
+dgradH(u, v) = L_H^T 1 satisfies (a) to rounding, and (b), (c) because every chord does.
+
+Implementation: one forward pass runs both branches stacked; the chord chain is a linear
+function of a dummy input x whose gradient (`torch.func.grad`) is dgradH. Everything is
+plain torch, so it is differentiable in the parameters (training with create_graph) and
+composes with torch.func (the Newton solver's jacrev/vmap).
+
+A new layer type is one subclass of `DiscreteModule` with `forward` and `chord`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..activations import get_activation
+
+Tensor = torch.Tensor
+
+
+class DiscreteModule(nn.Module):
+    """A layer f with a chord operator: f(a) - f(b) = chord(a - b; a, b)."""
+
+    @abstractmethod
+    def chord(self, x: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        """Apply the linear chord operator L_f(a, b) to x (x, a, b: this layer's input shape)."""
+
+
+class Linear(nn.Linear, DiscreteModule):
+    def chord(self, x, a, b):
+        return F.linear(x, self.weight)
+
+
+class _ConvChord:
+    def chord(self, x, a, b):
+        return self._conv_forward(x, self.weight, None)
+
+
+class Conv1d(_ConvChord, nn.Conv1d, DiscreteModule):
+    """Conv1d; use padding_mode="circular" for periodic domains."""
+
+
+class Conv2d(_ConvChord, nn.Conv2d, DiscreteModule):
+    """Conv2d; use padding_mode="circular" for periodic domains."""
+
+
+class Elementwise(DiscreteModule):
+    """phi applied elementwise; `activation` is any registered name or an `Activation`."""
+
+    def __init__(self, activation="tanh"):
+        super().__init__()
+        self.activation = get_activation(activation) if isinstance(activation, str) else activation
+
+    def forward(self, x):
+        return self.activation.phi(x)
+
+    def chord(self, x, a, b):
+        return self.activation.divided_difference(a, b) * x
+
+    def extra_repr(self) -> str:
+        return self.activation.name
+
+
+class Square(DiscreteModule):
+    """x^2 elementwise; chord (a + b), the averaged product rule of DGNet's Pow2."""
+
+    def forward(self, x):
+        return x * x
+
+    def chord(self, x, a, b):
+        return (a + b) * x
+
+
+class Scale(DiscreteModule):
+    """Multiplication by a fixed constant (e.g. the 1/2 of a kinetic energy or a grid spacing)."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = float(factor)
+
+    def forward(self, x):
+        return self.factor * x
+
+    def chord(self, x, a, b):
+        return self.factor * x
+
+
+class Sum(DiscreteModule):
+    """Sum over every axis but the batch axis: a global energy H of shape (batch, 1)."""
+
+    def forward(self, x):
+        return x.flatten(1).sum(1, keepdim=True)
+
+    def chord(self, x, a, b):
+        return x.flatten(1).sum(1, keepdim=True)
+
+
+class DiscreteSequential(nn.Sequential):
+    """A chain of `DiscreteModule`s computing a scalar energy per sample, with its discrete gradient."""
+
+    def __init__(self, *layers: DiscreteModule):
+        for layer in layers:
+            if not isinstance(layer, DiscreteModule):
+                raise TypeError(
+                    f"every layer needs a chord (a DiscreteModule); got {type(layer).__name__}. "
+                    "Use randfield.dynamics.discrete.{Linear, Conv1d, Conv2d, Elementwise, Square, Scale, Sum}"
+                )
+        super().__init__(*layers)
+
+    def discrete_gradient(self, u: Tensor, v: Tensor) -> Tensor:
+        """dgradH(u, v), same shape as u; see the module docstring for its properties."""
+        if u.shape != v.shape:
+            raise ValueError(f"u and v must have the same shape, got {tuple(u.shape)} and {tuple(v.shape)}")
+        n = u.shape[0]
+        inputs, h = [], torch.cat([u, v])
+        for layer in self:
+            inputs.append((h[:n], h[n:]))
+            h = layer(h)
+
+        def chain(x):
+            for layer, (a, b) in zip(self, inputs):
+                x = layer.chord(x, a, b)
+            return x.sum()
+
+        return torch.func.grad(chain)(torch.zeros_like(u))
+
+    def gradient(self, u: Tensor) -> Tensor:
+        """grad H(u) by automatic differentiation (torch.func, so it composes with vmap/jacrev)."""
+        return torch.func.grad(lambda x: self(x).sum())(u)
+
+
+def energy_mlp(dim: int, hidden: int = 200, layers: int = 2, activation="tanh") -> DiscreteSequential:
+    """The HNN/DGNet energy network: dim -> hidden (x layers, activation) -> 1 (no output bias),
+    orthogonally initialised as in Greydanus et al.'s code."""
+    mods: list[DiscreteModule] = []
+    width = dim
+    for _ in range(layers):
+        mods += [Linear(width, hidden), Elementwise(activation)]
+        width = hidden
+    mods.append(Linear(width, 1, bias=False))
+    net = DiscreteSequential(*mods)
+    for m in net:
+        if isinstance(m, Linear):
+            nn.init.orthogonal_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return net

@@ -1,0 +1,49 @@
+"""Explicit Runge–Kutta methods as data (Butcher tableaux): Euler, midpoint RK2, classic RK4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import AbstractIntegrator, register_integrator
+
+
+@dataclass(frozen=True)
+class ExplicitRungeKutta(AbstractIntegrator):
+    """u_{n+1} = u_n + dt sum_i b_i k_i with k_i = f(u_n + dt sum_{j<i} a_ij k_j) (autonomous f).
+
+    `a` holds the strictly lower-triangular rows of the tableau (row i has i entries).
+    """
+
+    name: str
+    order: int
+    a: tuple[tuple[float, ...], ...]
+    b: tuple[float, ...]
+
+    def step(self, system, u, dt):
+        ks = []
+        for row in self.a:
+            stage = u
+            for a_ij, k in zip(row, ks):
+                if a_ij:
+                    stage = stage + (dt * a_ij) * k
+            ks.append(system.vector_field(stage))
+        out = u
+        for b_i, k in zip(self.b, ks):
+            if b_i:
+                out = out + (dt * b_i) * k
+        return out
+
+    def __call__(self):  # registry factories are called with the options; tableaux take none
+        return self
+
+
+EULER = ExplicitRungeKutta("euler", 1, ((),), (1.0,))
+"""Forward Euler: a ResNet block u + dt f(u) is one step."""
+MIDPOINT = ExplicitRungeKutta("rk2", 2, ((), (0.5,)), (0.0, 1.0))
+"""Explicit midpoint rule (torchdiffeq's "midpoint"; DGNet's RK2)."""
+RK4 = ExplicitRungeKutta("rk4", 4, ((), (0.5,), (0.0, 0.5), (0.0, 0.0, 1.0)), (1 / 6, 1 / 3, 1 / 3, 1 / 6))
+"""The classic fourth-order Runge–Kutta method."""
+
+register_integrator(EULER)
+register_integrator(MIDPOINT, "midpoint")
+register_integrator(RK4)

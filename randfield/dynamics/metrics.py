@@ -1,0 +1,69 @@
+"""Evaluation metrics of the DGNet/HNN protocols (anchors B1 §1.3.2–§1.3.4).
+
+- derivative MSE: mean |f_theta(u) - u_t|^2 over the test states u (observed, with noise) against
+  the true u_t at the clean states;
+- rollouts from fresh initial conditions over the protocol's evaluation grid, compared with the
+  system's reference solution: state MSE, and energy MSE, mean (H(u_pred) - H(u_true))^2 under
+  the *true* Hamiltonian (not the learnt one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import Trajectories, get_system
+
+
+@dataclass(frozen=True)
+class RolloutMetrics:
+    method: str
+    state_mse: float
+    energy_mse: float
+    t: np.ndarray
+    true_energy: np.ndarray  # (n_initial, T)
+    predicted_energy: np.ndarray  # (n_initial, T)
+    seconds: float
+
+
+def derivative_mse(model, test: Trajectories) -> float:
+    p = next(model.parameters())
+    u = torch.as_tensor(test.states.reshape(-1, test.states.shape[-1]), dtype=p.dtype, device=p.device)
+    with torch.no_grad():
+        f = model.vector_field(u).cpu().numpy()
+    return float(np.mean((f - test.derivatives.reshape(f.shape)) ** 2))
+
+
+def evaluation_set(system, n_initial: int = 15, seed: int = 1234) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t, u0, reference) for rollouts: the protocol's evaluation grid, n_initial fresh initial
+    conditions from the system's sampler and their reference solution (n_initial, T, dim)."""
+    sys_ = get_system(system)
+    t = np.linspace(0.0, sys_.protocol.eval_t_end, sys_.protocol.eval_points)
+    u0 = sys_.sample_initial(np.random.default_rng(seed), n_initial)
+    return t, u0, sys_.reference(u0, t)
+
+
+def rollout_metrics(model, system, method: str, evaluation=None, **options) -> RolloutMetrics:
+    """Roll `model` out with `method` from the evaluation set and score it against the reference."""
+    import time
+
+    sys_ = get_system(system)
+    t, u0, reference = evaluation if evaluation is not None else evaluation_set(sys_)
+    p = next(model.parameters())
+    tic = time.perf_counter()
+    with torch.no_grad():
+        pred = model.rollout(torch.as_tensor(u0, dtype=p.dtype, device=p.device), t, method, **options)
+    seconds = time.perf_counter() - tic
+    pred = pred.transpose(0, 1).cpu().double().numpy()
+    h_true, h_pred = sys_.hamiltonian(reference), sys_.hamiltonian(pred)
+    return RolloutMetrics(
+        method,
+        float(np.mean((pred - reference) ** 2)),
+        float(np.mean((h_pred - h_true) ** 2)),
+        t,
+        h_true,
+        h_pred,
+        seconds,
+    )

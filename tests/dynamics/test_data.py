@@ -1,0 +1,67 @@
+"""Data generators: reference solutions checked against independent truths."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from randfield.dynamics import data
+from randfield.dynamics.data import get_system
+
+
+@pytest.mark.parametrize("name", ["spring", "pendulum", "two_body"])
+def test_reference_conserves_energy_and_matches_its_derivatives(name):
+    d = data.generate(name, 4, seed=5, n_points=200)
+    system = get_system(name)
+    h = system.hamiltonian(d.clean)
+    assert np.abs(h - h[:, :1]).max() < 1e-9 * np.abs(h).max()
+    # the stored derivatives are the time derivative of the stored trajectory (central differences)
+    fd = (d.clean[:, 2:] - d.clean[:, :-2]) / (2 * d.dt)
+    scale = np.abs(d.derivatives).max()
+    assert np.abs(fd - d.derivatives[:, 1:-1]).max() < 5 * d.dt**2 * np.abs(d.derivatives).max() * 10 + 1e-6 * scale
+
+
+def test_spring_closed_form_agrees_with_a_numerical_solution():
+    system = get_system("spring")
+    u0, t = np.array([[0.3, -0.7]]), np.linspace(0, 20, 50)
+    sol = solve_ivp(lambda _, y: system.vector_field(y), (0, 20), u0[0], t_eval=t, rtol=1e-12, atol=1e-12)
+    assert np.abs(system.reference(u0, t)[0] - sol.y.T).max() < 1e-9
+
+
+def test_generation_is_deterministic_and_noise_has_the_requested_std():
+    a = data.generate("pendulum", 40, seed=7)
+    b = data.generate("pendulum", 40, seed=7)
+    assert np.array_equal(a.states, b.states)
+    noise = (a.states - a.clean).ravel()
+    # the sample std of 8000 Gaussians is within 4 standard errors (sigma / sqrt(2n)) of 0.1
+    assert abs(noise.std() - 0.1) < 4 * 0.1 / np.sqrt(2 * noise.size)
+    assert not np.array_equal(a.states, data.generate("pendulum", 40, seed=8).states)
+
+
+def test_two_body_initial_conditions_are_near_circular_with_zero_momentum():
+    u0 = get_system("two_body").sample_initial(np.random.default_rng(0), 100)
+    assert np.allclose(u0[:, 4:6] + u0[:, 6:8], 0) and np.allclose(u0[:, 0:2] + u0[:, 2:4], 0)
+    r = np.linalg.norm(u0[:, 0:2], axis=1)
+    speed = np.linalg.norm(u0[:, 4:6], axis=1)
+    assert np.abs(speed * 2 * np.sqrt(r) - 1).max() < 0.25
+
+
+def test_split_and_windows():
+    d = data.generate("spring", 10, n_points=6)
+    train, test = d.split(0.5)
+    assert len(train) == len(test) == 5
+    w = d.windows(2)
+    assert w.shape == (10 * 4, 3, 2)
+    assert np.array_equal(w[1], d.states[0, 1:4])
+
+
+def test_bad_data_arguments():
+    with pytest.raises(ValueError, match="unknown system 'spring2'.*pendulum"):
+        data.generate("spring2")
+    with pytest.raises(ValueError, match="n_trajectories"):
+        data.generate("spring", 0)
+    with pytest.raises(ValueError, match="noise_std"):
+        data.generate("spring", 2, noise_std=-1.0)
+    with pytest.raises(ValueError, match="test_fraction"):
+        data.generate("spring", 2).split(1.5)
+    with pytest.raises(ValueError, match="horizon"):
+        data.generate("spring", 2, n_points=3).windows(3)

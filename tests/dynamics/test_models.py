@@ -1,0 +1,129 @@
+"""Models: structure by construction, training reduces the loss, resumable training, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from randfield.dynamics import data, get_model, rollout_metrics
+from randfield.dynamics.structure import CanonicalStructure
+
+torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(scope="module")
+def spring():
+    return data.generate("spring", 8, seed=3, n_points=30, noise_std=0.0)
+
+
+@pytest.mark.parametrize("name, train", [("node", "rk2"), ("hnn", "rk2"), ("srnn", "leapfrog"), ("dgnet", "dg")])
+def test_fit_reduces_the_loss(spring, name, train):
+    torch.manual_seed(0)
+    model = get_model(name, 2, hidden=32, train_integrator=train)
+    windows = torch.as_tensor(spring.windows(1))
+    before = float(model.loss(windows, spring.dt))
+    result = model.fit(spring, steps=150, lr=1e-2, weight_decay=0.0, progress=False)
+    after = float(model.loss(windows, spring.dt))
+    assert after < before / 20, (before, after)
+    assert result.losses.shape == (150,)
+
+
+def test_dgnet_learns_the_modified_energy_of_its_scheme(spring):
+    """Noise-free spring data (exact rotation by 2 dt per step): the DG step of H = k |u|^2 is the
+    Cayley rotation with tan(angle / 2) = k dt, so the energy DGNet must learn (up to a constant)
+    is k |u|^2 with k = tan(dt) / dt, not |u|^2 — an exact prediction of the scheme's modified energy."""
+    torch.manual_seed(0)
+    model = get_model("dgnet", 2, hidden=32)
+    model.fit(spring, steps=1500, lr=1e-2, weight_decay=0.0, progress=False)
+    u = torch.as_tensor(spring.clean.reshape(-1, 2))
+    with torch.no_grad():
+        learnt = model.energy(u).numpy()
+    radius2 = (u**2).sum(1).numpy()
+    k, c = np.polyfit(radius2, learnt, 1)
+    assert k == pytest.approx(np.tan(spring.dt) / spring.dt, rel=0.02)
+    assert np.abs(learnt - (k * radius2 + c)).max() < 0.02 * np.ptp(learnt)
+
+
+def test_canonical_structure_is_skew_and_friction_dissipates():
+    g = CanonicalStructure(6).matrix()
+    assert torch.equal(g, -g.T)
+    assert torch.equal(g @ g, -torch.eye(6))  # S^2 = -I
+    friction = CanonicalStructure(6, friction=True)
+    with torch.no_grad():
+        friction.rho.copy_(torch.tensor([-3.0, 0.0, 2.0]))
+    m = friction.matrix().detach()
+    sym = (m + m.T) / 2
+    assert torch.linalg.eigvalsh(sym).max() <= 0
+    assert torch.allclose(torch.diagonal(sym)[3:], -torch.nn.functional.softplus(friction.rho.detach()))
+
+
+def test_srnn_is_separable_and_consistent():
+    torch.manual_seed(0)
+    model = get_model("srnn", 4, hidden=16)
+    u = torch.randn(5, 4)
+    q, p = u.chunk(2, -1)
+    assert torch.allclose(model.vector_field(u), torch.cat([model.velocity(p), model.force(q)], -1))
+    x = u.clone().requires_grad_()
+    (grad,) = torch.autograd.grad(model.energy(x).sum(), x)
+    assert torch.allclose(model.vector_field(u), torch.cat([grad[:, 2:], -grad[:, :2]], -1), atol=1e-14)
+
+
+def test_hnn_vector_field_is_the_symplectic_gradient():
+    torch.manual_seed(0)
+    model = get_model("hnn", 4, hidden=16)
+    x = torch.randn(5, 4).requires_grad_()
+    (grad,) = torch.autograd.grad(model.energy(x).sum(), x)
+    assert torch.allclose(model.vector_field(x.detach()), torch.cat([grad[:, 2:], -grad[:, :2]], -1), atol=1e-14)
+
+
+def test_multi_step_training_windows(spring):
+    torch.manual_seed(0)
+    model = get_model("srnn", 2, hidden=16)
+    result = model.fit(spring, steps=5, horizon=4, progress=False)
+    assert np.isfinite(result.losses).all()
+    with pytest.raises(ValueError, match="pairs"):
+        get_model("dgnet", 2, hidden=8).fit(spring, steps=2, horizon=3, progress=False)
+
+
+def test_training_resumes_from_a_checkpoint_bit_for_bit(spring, tmp_path):
+    def run(steps, ckpt):
+        torch.manual_seed(0)
+        model = get_model("hnn", 2, hidden=16)
+        return model, model.fit(spring, steps=steps, batch_size=40, checkpoint=ckpt, checkpoint_every=5, progress=False)
+
+    _, full = run(20, None)
+    ckpt = tmp_path / "ckpt.pt"
+    run(10, ckpt)  # "interrupted" after 10 steps: the checkpoint holds step 10
+    state = torch.load(ckpt, weights_only=False)
+    state["config"]["steps"] = 20  # a resumed run asks for the full length
+    torch.save(state, ckpt)
+    model, resumed = run(20, ckpt)
+    assert np.array_equal(resumed.losses, full.losses)
+    assert resumed.steps_run == 10
+
+
+def test_rollout_metrics_of_the_true_system_are_zero_for_an_exact_model():
+    class Exact(torch.nn.Module):
+        name = "exact"
+
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+        def rollout(self, u0, t, method, **options):
+            from randfield.dynamics import integrate
+
+            return integrate(lambda u: 2 * torch.cat([u[:, 1:], -u[:, :1]], -1), u0, t, "rk4", substeps=50)
+
+    m = rollout_metrics(Exact(), "spring", "rk4")
+    assert m.state_mse < 1e-17 and m.energy_mse < 1e-17
+
+
+def test_bad_model_arguments():
+    with pytest.raises(ValueError, match="unknown model 'hamiltonian'.*dgnet"):
+        get_model("hamiltonian", 2)
+    with pytest.raises(ValueError, match="train_integrator"):
+        get_model("hnn", 2, train_integrator="leapfrog")
+    with pytest.raises(ValueError, match="even"):
+        get_model("hnn", 3)
+    with pytest.raises(ValueError, match="steps"):
+        get_model("hnn", 2).fit(data.generate("spring", 2, n_points=5), steps=0, progress=False)
