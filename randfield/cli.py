@@ -343,6 +343,85 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def _dynamics_report(model, system: str, test, methods, n_initial: int) -> dict:
+    from .dynamics import derivative_mse, evaluation_set, rollout_metrics
+
+    model.double()  # evaluate in float64 whatever the training precision
+    evaluation = evaluation_set(system, n_initial)
+    out = {"derivative_mse": derivative_mse(model, test), "rollouts": {}}
+    for method in methods:
+        m = rollout_metrics(model, system, method, evaluation)
+        out["rollouts"][method] = {"energy_mse": m.energy_mse, "state_mse": m.state_mse, "seconds": m.seconds}
+    return out
+
+
+def _print_dynamics(out: dict) -> None:
+    for key, value in out.items():
+        if key != "rollouts":
+            print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
+    for method, r in out["rollouts"].items():
+        print(
+            f"predict {method:>18}: energy MSE {r['energy_mse']:.4e}  state MSE {r['state_mse']:.4e}  ({r['seconds']:.2f} s)"
+        )
+
+
+def cmd_train(args) -> int:
+    from .dynamics import data, get_model
+    from .dynamics.training import save_model
+
+    system = data.get_system(args.system)
+    train, test = data.generate(system, args.trajectories, seed=args.data_seed).split(system.protocol.test_fraction)
+    import torch
+
+    torch.manual_seed(args.seed)
+    model = get_model(args.model, system.dim, hidden=args.hidden, train_integrator=args.train_integrator)
+    result = model.fit(
+        train,
+        steps=args.steps,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        horizon=args.horizon,
+        seed=args.seed,
+        dtype=args.dtype,
+        device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        checkpoint=args.checkpoint,
+        progress=not args.json,
+    )
+    if args.out:
+        save_model(args.out, model, system=system.name, args=vars(args) | {"func": None})
+    methods = args.predict or [model.train_integrator]
+    out = {
+        "system": system.name,
+        "model": args.model,
+        "train_integrator": model.train_integrator,
+        "final_loss": float(result.losses[-1]),
+        "iterations_per_second": result.iterations_per_second,
+        **_dynamics_report(model.cpu(), system.name, test, methods, args.initial),
+    }
+    print(_json(out)) if args.json else _print_dynamics(out)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .dynamics import data
+    from .dynamics.training import load_model
+
+    model, meta = load_model(args.model)
+    system = data.get_system(meta["system"])
+    saved = meta.get("args", {})
+    _, test = data.generate(system, saved.get("trajectories"), seed=saved.get("data_seed", 0)).split(
+        system.protocol.test_fraction
+    )
+    out = {
+        "system": system.name,
+        "model": model.name,
+        **_dynamics_report(model, system.name, test, args.method, args.initial),
+    }
+    print(_json(out)) if args.json else _print_dynamics(out)
+    return 0
+
+
 def cmd_activations(args) -> int:
     from .activations import available_activations
 
@@ -454,6 +533,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_figures)
 
+    p = sub.add_parser("train", help="train a dynamics model (node, hnn, srnn, dgnet) on generated physical data")
+    p.add_argument("--system", default="spring", help="spring, pendulum or two_body")
+    p.add_argument("--model", default="dgnet", help="node, hnn, srnn or dgnet")
+    p.add_argument("--train-integrator", help="rk2 or dopri5 (node, hnn); leapfrog (srnn); dg (dgnet)")
+    p.add_argument("--steps", "--epochs", type=int, default=2000, help="optimiser steps (full batch: epochs)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=None, help="windows per step (default: all)")
+    p.add_argument("--horizon", type=int, default=1, help="integrator steps per training window")
+    p.add_argument("--hidden", type=int, default=200)
+    p.add_argument("--trajectories", type=int, default=None, help="default: the system's protocol")
+    p.add_argument("--data-seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: cuda when available)")
+    p.add_argument("--predict", nargs="+", help="integrators for the evaluation rollouts (default: training one)")
+    p.add_argument("--initial", type=int, default=15, help="initial conditions of the evaluation rollouts")
+    p.add_argument("--checkpoint", help="checkpoint file: progress is saved there and resumed from")
+    p.add_argument("--out", help="write the trained model here (.pt, atomically)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a trained dynamics model: derivative, energy and state MSE")
+    p.add_argument("model", help="a model file written by `randfield train --out`")
+    p.add_argument("--method", nargs="+", default=["dg"], help="prediction integrators (default: dg)")
+    p.add_argument("--initial", type=int, default=15)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
     p = sub.add_parser("activations", help="list the registered activations")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_activations)
@@ -468,6 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as err:
         print(f"randfield {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except (ArithmeticError, RuntimeError) as err:  # non-convergence, step-size underflow, NaN loss
+        print(f"randfield {args.command}: failed: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from . import maps
-from ._io import atomic_write_json, provenance
+from ._io import atomic_write_bytes, atomic_write_json, provenance
 from .phase import phase_diagram
 
 FIGURE_KINDS: dict[str, Callable[[dict], tuple[object, dict]]] = {}
@@ -134,6 +134,8 @@ def regenerate(
                 continue
         fig, data = FIGURE_KINDS[cfg["kind"]](params)
         save_figure(fig, out_dir / name)
+        if "markdown" in data:  # tables go next to their figure
+            atomic_write_bytes(out_dir / f"{name}.md", data["markdown"].encode())
         atomic_write_json(sidecar, {**meta, "data": data})
         report.append((name, "made"))
     return report
@@ -434,3 +436,48 @@ def trainable_depth(p: dict):
     )
     ax.legend(fontsize=8, loc="upper right")
     return fig, {"sigma_w2": sws, "depths": depths, "loss_ratio": ratio}
+
+
+@figure_kind
+def dynamics_table(p: dict):
+    """DGNet's ODE table measured (anchors B1 §1.3.5): energy error vs time per model/integrator,
+    energy MSE against the published value; the Markdown table goes to <name>.md."""
+    import matplotlib.pyplot as plt
+
+    from .dynamics.experiment import TABLE_ROWS, run_table, summarise, table_jobs, table_markdown
+
+    rows = [r for r in TABLE_ROWS if f"{r[0]}/{r[1]}" in p.get("rows", [f"{m}/{t}" for m, t, _ in TABLE_ROWS])]
+    jobs = []
+    for system in p["systems"]:
+        train = {**p["train"], **p.get("train_by_system", {}).get(system, {})}
+        jobs += table_jobs(
+            [system],
+            range(int(p["seeds"])),
+            rows=rows,
+            train_config=train,
+            integrator_options=p.get("integrator_options", {}),
+            cache_dir=p.get("cache_dir"),
+        )
+    summary = summarise(jobs, run_table(jobs, workers=int(p.get("workers", 1)), progress=False))
+    systems = list(p["systems"])
+    fig, axes = plt.subplots(2, len(systems), figsize=(5.2 * len(systems), 7.5), squeeze=False)
+    for col, system in enumerate(systems):
+        ax_t, ax_b = axes[0, col], axes[1, col]
+        mine = [r for r in summary if r["system"] == system]
+        from .dynamics.data import get_system
+
+        t = np.linspace(0, get_system(system).protocol.eval_t_end, len(mine[0]["energy_error_curve"]))
+        for r in mine:  # t = 0 is exact for every model; start the log axis at the first step
+            ax_t.semilogy(t[1:], r["energy_error_curve"][1:], label=f"{r['model']} {r['train']}/{r['predict']}")
+        ax_t.set(title=f"{system}: |H(pred) - H(true)|, mean of rollouts", xlabel="t", ylabel="energy error")
+        labels = [f"{r['model']}\n{r['train']}/{r['predict']}" for r in mine]
+        x = np.arange(len(mine))
+        ax_b.bar(x, [r["energy"][0] for r in mine], yerr=[r["energy"][1] for r in mine], color="C0", label="measured")
+        ax_b.scatter(x, [r["published"][1] for r in mine], color="k", marker="_", s=300, zorder=3, label="published")
+        ax_b.set_yscale("log")
+        ax_b.set_xticks(x, labels, fontsize=7)
+        ax_b.set(ylabel="energy MSE", title=f"{system}: measured (mean ± std, {mine[0]['seeds']} seeds) vs published")
+        ax_b.legend(fontsize=8)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig, {"rows": summary, "markdown": table_markdown(summary)}

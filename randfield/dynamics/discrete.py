@@ -100,6 +100,16 @@ class Scale(DiscreteModule):
         return self.factor * x
 
 
+class AddChannel(DiscreteModule):
+    """(batch, *grid) -> (batch, 1, *grid): a linear reshape, its own chord."""
+
+    def forward(self, x):
+        return x.unsqueeze(1)
+
+    def chord(self, x, a, b):
+        return x.unsqueeze(1)
+
+
 class Sum(DiscreteModule):
     """Sum over every axis but the batch axis: a global energy H of shape (batch, 1)."""
 
@@ -157,6 +167,27 @@ def energy_mlp(dim: int, hidden: int = 200, layers: int = 2, activation="tanh") 
     for m in net:
         if isinstance(m, Linear):
             nn.init.orthogonal_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return net
+
+
+def energy_conv(ndim: int, hidden: int = 200, activation="tanh") -> DiscreteSequential:
+    """DGNet's PDE energy network on a periodic grid (batch, *grid) -> (batch, 1): conv k = 3 with
+    circular padding, tanh, 1 x 1 conv, tanh, 1 x 1 conv to one channel (no bias), global sum."""
+    conv = {1: Conv1d, 2: Conv2d}[ndim]
+    net = DiscreteSequential(
+        AddChannel(),
+        conv(1, hidden, 3, padding=1, padding_mode="circular"),
+        Elementwise(activation),
+        conv(hidden, hidden, 1),
+        Elementwise(activation),
+        conv(hidden, 1, 1, bias=False),
+        Sum(),
+    )
+    for m in net:
+        if isinstance(m, (Conv1d, Conv2d)):
+            nn.init.orthogonal_(m.weight.flatten(1))
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     return net

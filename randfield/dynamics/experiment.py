@@ -61,6 +61,14 @@ class CellJob:
         return f"{self.system}-{self.model}-{self.train}-seed{self.seed}"
 
 
+def _canonical(cell: dict) -> dict:
+    """A cell config with the training settings completed by their defaults (so that spelling
+    a default out or leaving it implicit names the same cell)."""
+    from .training import TrainConfig
+
+    return {**cell, "train_config": asdict(TrainConfig(**cell.get("train_config", {})))} if cell else {}
+
+
 def run_cell(job: CellJob) -> dict:
     """Train and evaluate one cell; reads/writes `cache_dir/<key>.json` when cache_dir is set."""
     import torch
@@ -75,8 +83,8 @@ def run_cell(job: CellJob) -> dict:
     path = Path(job.cache_dir) / f"{job.key()}.json" if job.cache_dir else None
     if path is not None and path.exists():
         old = json.loads(path.read_text())
-        keys = ["config"] if job.reuse_stale else list(meta)
-        if all(old.get(k) == meta[k] for k in keys):
+        same_code = job.reuse_stale or all(old.get(k) == meta[k] for k in meta if k != "config")
+        if same_code and _canonical(old.get("config", {}).get("cell", {})) == _canonical(meta["config"]["cell"]):
             return old["result"]
     system = get_system(job.system)
     data = generate(system, seed=0, **job.data)

@@ -4,7 +4,8 @@
   the true u_t at the clean states;
 - rollouts from fresh initial conditions over the protocol's evaluation grid, compared with the
   system's reference solution: state MSE, and energy MSE, mean (H(u_pred) - H(u_true))^2 under
-  the *true* Hamiltonian (not the learnt one).
+  the *true* Hamiltonian (not the learnt one); for PDEs also mass MSE, mean (M(u_pred) - M(u_true))^2
+  with M = sum u dx^d. A rollout that diverges (NaN/inf) scores inf.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class RolloutMetrics:
     method: str
     state_mse: float
     energy_mse: float
+    mass_mse: float | None
     t: np.ndarray
     true_energy: np.ndarray  # (n_initial, T)
     predicted_energy: np.ndarray  # (n_initial, T)
@@ -30,9 +32,9 @@ class RolloutMetrics:
 
 def derivative_mse(model, test: Trajectories) -> float:
     p = next(model.parameters())
-    u = torch.as_tensor(test.states.reshape(-1, test.states.shape[-1]), dtype=p.dtype, device=p.device)
+    u = torch.as_tensor(test.states.reshape(-1, *test.states.shape[2:]), dtype=p.dtype, device=p.device)
     with torch.no_grad():
-        f = model.vector_field(u).cpu().numpy()
+        f = torch.cat([model.vector_field(chunk) for chunk in u.split(4096)]).cpu().numpy()
     return float(np.mean((f - test.derivatives.reshape(f.shape)) ** 2))
 
 
@@ -57,13 +59,15 @@ def rollout_metrics(model, system, method: str, evaluation=None, **options) -> R
         pred = model.rollout(torch.as_tensor(u0, dtype=p.dtype, device=p.device), t, method, **options)
     seconds = time.perf_counter() - tic
     pred = pred.transpose(0, 1).cpu().double().numpy()
-    h_true, h_pred = sys_.hamiltonian(reference), sys_.hamiltonian(pred)
-    return RolloutMetrics(
-        method,
-        float(np.mean((pred - reference) ** 2)),
-        float(np.mean((h_pred - h_true) ** 2)),
-        t,
-        h_true,
-        h_pred,
-        seconds,
-    )
+    if not np.isfinite(pred).all():
+        pred = np.where(np.isfinite(pred), pred, np.inf)
+    with np.errstate(invalid="ignore", over="ignore"):
+        h_true, h_pred = sys_.hamiltonian(reference), sys_.hamiltonian(pred)
+        mass = sys_.mass(reference)
+        mass_mse = None if mass is None else _mse(sys_.mass(pred), mass)
+        return RolloutMetrics(method, _mse(pred, reference), _mse(h_pred, h_true), mass_mse, t, h_true, h_pred, seconds)
+
+
+def _mse(a, b) -> float:
+    err = np.mean((np.asarray(a) - np.asarray(b)) ** 2)
+    return float(err) if np.isfinite(err) else float("inf")

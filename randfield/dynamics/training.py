@@ -134,3 +134,25 @@ def fit(
     if checkpoint is not None:
         save(config.steps)
     return TrainResult(np.asarray(losses), seconds, config.steps - start)
+
+
+def save_model(path: str | Path, model, **metadata) -> None:
+    """Write the model's spec (name, dim, options) and weights, plus `metadata`, atomically."""
+    buffer = io.BytesIO()
+    torch.save({"spec": model.spec, "state_dict": model.state_dict(), "metadata": metadata}, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_model(path: str | Path, device: str = "cpu"):
+    """(model, metadata) from a file written by `save_model`."""
+    from .models import get_model
+
+    if not Path(path).exists():
+        raise ValueError(f"model file {path} does not exist")
+    state = torch.load(path, map_location=device, weights_only=False)
+    spec = dict(state["spec"])
+    model = get_model(spec.pop("name"), spec.pop("dim"), **spec)
+    first = next(iter(state["state_dict"].values()))
+    model.to(device=device, dtype=first.dtype)
+    model.load_state_dict(state["state_dict"])
+    return model, state["metadata"]

@@ -64,6 +64,14 @@ class AbstractSystem(ABC):
     def sample_initial(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n initial states, shape (n, dim)."""
 
+    def model_options(self) -> dict:
+        """Defaults for models of this system (PDE systems name their grid and structure matrix)."""
+        return {}
+
+    def mass(self, u: np.ndarray) -> np.ndarray | None:
+        """A linear invariant to monitor (PDEs: sum u dx), or None."""
+        return None
+
     def vector_field(self, u: np.ndarray) -> np.ndarray:
         g = self.grad_hamiltonian(u)
         g_q, g_p = np.split(g, 2, axis=-1)

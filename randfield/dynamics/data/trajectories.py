@@ -17,9 +17,9 @@ class Trajectories:
     Attributes:
         system: registry name of the system.
         t: observation times, shape (T,), equally spaced by `dt`.
-        states: observed (noisy) states, shape (N, T, dim).
-        clean: noise-free reference states, shape (N, T, dim).
-        derivatives: true u_t at the clean states, shape (N, T, dim).
+        states: observed (noisy) states, shape (N, T, *state) (state: (dim,) or a PDE grid).
+        clean: noise-free states, same shape.
+        derivatives: true u_t at the clean states, same shape.
     """
 
     system: str
@@ -46,12 +46,12 @@ class Trajectories:
         return self.subset(slice(0, len(self) - n_test)), self.subset(slice(len(self) - n_test, len(self)))
 
     def windows(self, horizon: int = 1) -> np.ndarray:
-        """All windows of horizon + 1 consecutive observed states, shape (N (T - horizon), horizon + 1, dim)."""
-        n, t, d = self.states.shape
+        """All windows of horizon + 1 consecutive observed states, shape (N (T - horizon), horizon + 1, *state)."""
+        n, t, *state = self.states.shape
         if not 1 <= horizon < t:
             raise ValueError(f"horizon must be in [1, {t - 1}], got {horizon}")
         idx = np.arange(t - horizon)[:, None] + np.arange(horizon + 1)
-        return self.states[:, idx].reshape(-1, horizon + 1, d)
+        return self.states[:, idx].reshape(-1, horizon + 1, *state)
 
 
 def generate(
@@ -62,11 +62,14 @@ def generate(
     t_end: float | None = None,
     n_points: int | None = None,
     noise_std: float | None = None,
+    scheme: str = "reference",
 ) -> Trajectories:
     """Trajectories of `system` ("spring", "pendulum", "two_body") under its protocol's defaults.
 
     Initial conditions come from the system's sampler; states from its reference solution;
     Gaussian observation noise of std `noise_std` is added to the states (not the derivatives).
+    scheme: "reference" (the system's high-accuracy solution) or, for PDE systems, "dvdm" (the
+    published discrete variational derivative scheme, solved by batched Newton).
     """
     sys_: AbstractSystem = get_system(system)
     proto = sys_.protocol
@@ -83,6 +86,11 @@ def generate(
     rng = np.random.default_rng(seed)
     u0 = sys_.sample_initial(rng, n)
     t = np.linspace(0.0, t_end, points)
-    clean = sys_.reference(u0, t)
+    if scheme == "reference":
+        clean = sys_.reference(u0, t)
+    elif scheme == "dvdm" and hasattr(sys_, "dvdm"):
+        clean = sys_.dvdm(u0, t)
+    else:
+        raise ValueError(f"scheme must be 'reference' or, for PDE systems, 'dvdm'; got {scheme!r} for {sys_.name}")
     states = clean + noise * rng.standard_normal(clean.shape)
     return Trajectories(sys_.name, t, states, clean, sys_.vector_field(clean))

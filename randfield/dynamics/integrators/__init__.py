@@ -25,7 +25,7 @@ from .base import (
 from .dopri5 import Dopri5, StepSizeError
 from .implicit import DiscreteGradientStep, ImplicitMidpoint
 from .leapfrog import Leapfrog
-from .newton import ConvergenceError, newton_solve
+from .newton import ConvergenceError, NewtonSolver, newton_solve
 from .runge_kutta import EULER, MIDPOINT, RK4, ExplicitRungeKutta
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "ImplicitMidpoint",
     "Leapfrog",
     "MIDPOINT",
+    "NewtonSolver",
     "RK4",
     "SeparableSystem",
     "StepSizeError",

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .base import AbstractIntegrator, DiscreteGradientSystem, register_integrator
-from .newton import newton_solve
+from .newton import NewtonSolver
 from .runge_kutta import MIDPOINT
 
 
 @dataclass(frozen=True)
-class _ImplicitOptions:
-    rtol: float | None = None  # None: 1e-12 in float64, 1e-5 in float32 (see newton_solve)
+class _Implicit(AbstractIntegrator):
+    """Options of the Newton solve (see `NewtonSolver`); an instance keeps its Jacobian between
+    steps, and `integrate` makes a fresh instance per rollout."""
+
+    rtol: float | None = None  # None: 1e-12 in float64, 1e-5 in float32
     atol: float | None = None
     max_iter: int = 50
+    reuse_jacobian: bool = True
+    solver: NewtonSolver = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "solver", NewtonSolver(self.rtol, self.atol, self.max_iter, self.reuse_jacobian))
+
+    def _solve(self, system, residual, u, dt):
+        guess = MIDPOINT.step(system, u.detach(), dt)  # explicit predictor
+        return self.solver.solve(residual, guess, u)
 
 
 @dataclass(frozen=True)
-class ImplicitMidpoint(_ImplicitOptions, AbstractIntegrator):
+class ImplicitMidpoint(_Implicit):
     """u_{n+1} = u_n + dt f((u_n + u_{n+1}) / 2): symplectic, symmetric, order 2, conserves
     quadratic invariants exactly. Predictor: one explicit midpoint step."""
 
@@ -28,12 +40,11 @@ class ImplicitMidpoint(_ImplicitOptions, AbstractIntegrator):
         def residual(x, u):
             return x - u - dt * system.vector_field((x + u) / 2)
 
-        guess = MIDPOINT.step(system, u.detach(), dt)
-        return newton_solve(residual, guess, u, rtol=self.rtol, atol=self.atol, max_iter=self.max_iter)
+        return self._solve(system, residual, u, dt)
 
 
 @dataclass(frozen=True)
-class DiscreteGradientStep(_ImplicitOptions, AbstractIntegrator):
+class DiscreteGradientStep(_Implicit):
     """(u_{n+1} - u_n) / dt = G dgradH(u_{n+1}, u_n) (DGNet Eq. 6; Gonzalez 1996, McLachlan et al. 1999).
 
     With G skew, H(u_{n+1}) = H(u_n) exactly (to the solver tolerance and rounding); with G
@@ -50,8 +61,7 @@ class DiscreteGradientStep(_ImplicitOptions, AbstractIntegrator):
         def residual(x, u):
             return x - u - dt * system.structure(system.discrete_gradient(x, u))
 
-        guess = MIDPOINT.step(system, u.detach(), dt)
-        return newton_solve(residual, guess, u, rtol=self.rtol, atol=self.atol, max_iter=self.max_iter)
+        return self._solve(system, residual, u, dt)
 
 
 register_integrator(ImplicitMidpoint)

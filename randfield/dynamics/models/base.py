@@ -34,7 +34,9 @@ def get_model(name: str, dim: int, **options) -> DynamicsModel:
     """A fresh model by name ("node", "hnn", "srnn", "dgnet") for states of dimension `dim`."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(available_models())}")
-    return MODELS[name](dim, **options)
+    model = MODELS[name](dim, **options)
+    model.spec = {"name": name, "dim": dim, **options}  # enough to rebuild it (see training.load_model)
+    return model
 
 
 class DynamicsModel(nn.Module):

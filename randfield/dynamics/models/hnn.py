@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from ..discrete import energy_mlp
-from ..structure import CanonicalStructure
+from ..discrete import energy_conv, energy_mlp
+from ..structure import CanonicalStructure, StencilStructure
 from .base import DynamicsModel, register_model
 
 
@@ -14,7 +14,10 @@ from .base import DynamicsModel, register_model
 class HNN(DynamicsModel):
     """Hamiltonian neural network: H_theta an MLP (2 x 200 tanh), u_t = G grad H_theta(u).
 
-    G = S (canonical, conservative) or S - R with a learnt friction R >= 0 (`friction=True`).
+    ODEs: G = S (canonical, conservative) or S - R with a learnt friction R >= 0 (`friction=True`).
+    PDEs ("HNN++"): pass `grid` (the periodic grid's shape) and `structure`, the keyword arguments
+    of a `StencilStructure` (fixed D or D^2, or learnt "skew" / "dissipative"); H_theta is then
+    DGNet's convolutional energy network.
     grad H is taken in-graph by torch.func, so training back-propagates through it and the
     implicit solvers can differentiate it again.
     """
@@ -22,11 +25,25 @@ class HNN(DynamicsModel):
     name = "hnn"
 
     def __init__(
-        self, dim: int, hidden: int = 200, layers: int = 2, activation: str = "tanh", friction: bool = False, **options
+        self,
+        dim: int,
+        hidden: int = 200,
+        layers: int = 2,
+        activation: str = "tanh",
+        friction: bool = False,
+        grid: list[int] | None = None,
+        structure: dict | None = None,
+        **options,
     ):
         super().__init__(**options)
-        self.hamiltonian = energy_mlp(dim, hidden, layers, activation)
-        self.G = CanonicalStructure(dim, friction)
+        if grid is None:
+            self.hamiltonian = energy_mlp(dim, hidden, layers, activation)
+            self.G = CanonicalStructure(dim, friction)
+        else:
+            if structure is None:
+                raise ValueError("a PDE model (grid=...) needs structure=dict(kind=..., spacing=...)")
+            self.hamiltonian = energy_conv(len(grid), hidden, activation)
+            self.G = StencilStructure(ndim=len(grid), **structure)
 
     def energy(self, u):
         return self.hamiltonian(u).squeeze(-1)
