@@ -440,32 +440,20 @@ def trainable_depth(p: dict):
 
 @figure_kind
 def dynamics_table(p: dict):
-    """DGNet's ODE table measured (anchors B1 §1.3.5): energy error vs time per model/integrator,
-    energy MSE against the published value; the Markdown table goes to <name>.md."""
+    """DGNet's ODE or PDE table measured (anchors B1 §1.3.3, §1.3.5): energy error vs time per
+    model/integrator and energy MSE against the published value; the Markdown table goes to <name>.md."""
     import matplotlib.pyplot as plt
 
-    from .dynamics.experiment import TABLE_ROWS, run_table, summarise, table_jobs, table_markdown
+    from .dynamics.data import get_system
+    from .dynamics.experiment import jobs_from_params, run_table, summarise, table_markdown
 
-    rows = [r for r in TABLE_ROWS if f"{r[0]}/{r[1]}" in p.get("rows", [f"{m}/{t}" for m, t, _ in TABLE_ROWS])]
-    jobs = []
-    for system in p["systems"]:
-        train = {**p["train"], **p.get("train_by_system", {}).get(system, {})}
-        jobs += table_jobs(
-            [system],
-            range(int(p["seeds"])),
-            rows=rows,
-            train_config=train,
-            integrator_options=p.get("integrator_options", {}),
-            cache_dir=p.get("cache_dir"),
-        )
+    jobs = jobs_from_params(p)
     summary = summarise(jobs, run_table(jobs, workers=int(p.get("workers", 1)), progress=False))
     systems = list(p["systems"])
     fig, axes = plt.subplots(2, len(systems), figsize=(5.2 * len(systems), 7.5), squeeze=False)
     for col, system in enumerate(systems):
         ax_t, ax_b = axes[0, col], axes[1, col]
         mine = [r for r in summary if r["system"] == system]
-        from .dynamics.data import get_system
-
         t = np.linspace(0, get_system(system).protocol.eval_t_end, len(mine[0]["energy_error_curve"]))
         for r in mine:  # t = 0 is exact for every model; start the log axis at the first step
             ax_t.semilogy(t[1:], r["energy_error_curve"][1:], label=f"{r['model']} {r['train']}/{r['predict']}")
@@ -481,3 +469,65 @@ def dynamics_table(p: dict):
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig, {"rows": summary, "markdown": table_markdown(summary)}
+
+
+@figure_kind
+def learnt_stencil(p: dict):
+    """Identify the structure matrix of 2-D Cahn–Hilliard: DGNet with a learnt dissipative 3 x 3
+    stencil G (NSD and zero-sum by construction) trained on DVDM data; rotation symmetry and the
+    resemblance to the 5-point Laplacian are what the data must teach it."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    from .dynamics import data, get_model
+
+    system = data.get_system(p["system"])
+    trajectories = data.generate(
+        system, int(p["trajectories"]), seed=int(p["seed"]), n_points=int(p["points"]), scheme="dvdm"
+    )
+    torch.manual_seed(int(p["seed"]))
+    model = get_model(
+        "dgnet",
+        system.dim,
+        hidden=int(p["hidden"]),
+        grid=list(system.grid_shape),
+        structure={"kind": "dissipative", "spacing": system.dx, "channels": int(p["channels"])},
+    )
+    history = model.fit(
+        trajectories, steps=int(p["steps"]), batch_size=int(p["batch_size"]), lr=float(p["lr"]), weight_decay=0.0,
+        dtype="float64", progress=False,
+    )  # fmt: skip
+    with torch.no_grad():
+        stencil = model.G.kernel().double().numpy() * system.dx**2
+    normalised = stencil / -stencil[1, 1] * 4  # the 5-point Laplacian reads [[0,1,0],[1,-4,1],[0,1,0]]
+    laplacian = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    n = 16  # eigenvalues of G on an n x n periodic grid: the stencil's Fourier symbol
+    k = 2 * np.pi * np.arange(n) / n
+    symbol = sum(
+        stencil[i + 1, j + 1] * np.cos(np.add.outer(i * k, j * k)) for i in (-1, 0, 1) for j in (-1, 0, 1)
+    )  # fmt: skip
+    rotation_error = max(np.abs(np.rot90(normalised, r) - normalised).max() for r in (1, 2, 3)) / 4
+    fig, (ax_s, ax_f, ax_l) = plt.subplots(1, 3, figsize=(13, 3.8))
+    im = ax_s.imshow(normalised, cmap="RdBu_r", vmin=-4, vmax=4)
+    for (i, j), value in np.ndenumerate(normalised):
+        ax_s.text(j, i, f"{value:.2f}", ha="center", va="center")
+    ax_s.set(title="learnt G stencil (scaled: centre -4)", xticks=[], yticks=[])
+    fig.colorbar(im, ax=ax_s)
+    im = ax_f.imshow(np.fft.fftshift(symbol), cmap="viridis")
+    ax_f.set(title="eigenvalues of G (Fourier symbol) <= 0", xticks=[], yticks=[])
+    fig.colorbar(im, ax=ax_f)
+    ax_l.semilogy(history.losses)
+    ax_l.set(title="training loss", xlabel="step")
+    fig.tight_layout()
+    return fig, {
+        "stencil": stencil,
+        "normalised": normalised,
+        # G is circulant: each row and each column of the matrix sums to the stencil's total
+        "G_row_and_column_sums": float(stencil.sum()),
+        "symmetric": bool(np.allclose(stencil, stencil[::-1, ::-1], rtol=0, atol=1e-12)),
+        "max_eigenvalue": float(symbol.max()),
+        "min_eigenvalue": float(symbol.min()),
+        "rotation_asymmetry": float(rotation_error),
+        "distance_to_laplacian": float(np.abs(normalised - laplacian).max() / 4),
+        "final_loss": float(history.losses[-1]),
+    }

@@ -26,6 +26,9 @@ def test_maps_json(capsys):
         (["maps", "--sigma-w2", "-1"], "sigma_w2 must be >= 0"),
         (["maps", "--sigma-w2", "1", "--depth", "0"], "depth must be an integer >= 1"),
         (["critical", "--activation", "softplus", "--sigma-b2", "0.1"], "no critical sigma_w2"),
+        (["train", "--model", "hamiltonian"], "unknown model 'hamiltonian'"),
+        (["train", "--system", "spring", "--steps", "0"], "steps must be an integer >= 1"),
+        (["train", "--model", "srnn", "--train-integrator", "rk2"], "srnn trains with one of leapfrog"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
@@ -95,7 +98,8 @@ def test_init_command_and_help_lists_every_subcommand(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for cmd in ("maps", "phase-diagram", "critical", "kernel", "simulate", "compare", "geometry", "init", "figures"):
+    commands = ("maps", "phase-diagram", "critical", "kernel", "simulate", "compare", "geometry", "init", "figures")
+    for cmd in commands + ("train", "evaluate"):
         assert cmd in out
 
 
@@ -107,3 +111,18 @@ def test_sweep_command(tmp_path, capsys):
     assert [r["sigma_w2"] for r in rows] == [1.0, 2.0, 3.0]
     assert json.loads(out.read_text())["rows"] == rows
     assert main(argv + ["--workers", "0"]) == 2
+
+
+def test_train_then_evaluate(tmp_path, capsys):
+    model = tmp_path / "m.pt"
+    argv = ["train", "--system", "spring", "--model", "dgnet", "--steps", "5", "--hidden", "8"]
+    argv += ["--trajectories", "4", "--initial", "2", "--predict", "rk2", "dg", "--out", str(model), "--json"]
+    assert main(argv) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert trained["train_integrator"] == "dg" and set(trained["rollouts"]) == {"rk2", "dg"}
+    assert main(["evaluate", str(model), "--method", "dg", "--initial", "2", "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    # the saved model reproduces the trained one's numbers
+    assert evaluated["derivative_mse"] == pytest.approx(trained["derivative_mse"], rel=1e-12)
+    assert evaluated["rollouts"]["dg"]["energy_mse"] == pytest.approx(trained["rollouts"]["dg"]["energy_mse"], rel=1e-9)
+    assert main(["evaluate", str(tmp_path / "missing.pt")]) == 2

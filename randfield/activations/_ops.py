@@ -15,6 +15,7 @@ class NumpyOps:
     expm1 = staticmethod(np.expm1)
     sin = staticmethod(np.sin)
     cos = staticmethod(np.cos)
+    cosh = staticmethod(np.cosh)
     erf = staticmethod(sps.erf)
     sigmoid = staticmethod(sps.expit)
     where = staticmethod(np.where)
@@ -38,7 +39,7 @@ class TorchOps:
         import torch
 
         self.tanh, self.exp, self.expm1 = torch.tanh, torch.exp, torch.expm1
-        self.sin, self.cos, self.erf = torch.sin, torch.cos, torch.special.erf
+        self.sin, self.cos, self.erf, self.cosh = torch.sin, torch.cos, torch.special.erf, torch.cosh
         self.sigmoid, self.where, self.sqrt = torch.sigmoid, torch.where, torch.sqrt
         self.softplus = torch.nn.functional.softplus
         self.clip = torch.clamp

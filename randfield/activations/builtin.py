@@ -26,11 +26,6 @@ def _check_alpha(alpha, name: str = "alpha") -> float:
     return alpha
 
 
-def _log_cosh(x, xp):
-    """log cosh x = |x| + log(1 + exp(-2|x|)) - log 2, without overflow."""
-    return abs(x) + xp.softplus(-2 * abs(x)) - math.log(2.0)
-
-
 def linear() -> Activation:
     return Activation(
         "linear",
@@ -59,13 +54,17 @@ def tanh() -> Activation:
         return t, d, -2 * t * d
 
     def chord(a, b, xp):
-        # tanh a - tanh b = tanh(a - b) (1 - tanh a tanh b) and 1 - tanh a tanh b =
-        # cosh(a - b) / (cosh a cosh b): no cancellation as a -> b nor as |a|, |b| grow.
+        # tanh a - tanh b = tanh(a - b) (1 - tanh a tanh b), and
+        # 1 - tanh a tanh b = (sech^2 a + sech^2 b + (tanh a - tanh b)^2) / 2, a sum of non-negative
+        # terms: no cancellation as a -> b nor where tanh a tanh b -> 1.
         d = a - b
         small = abs(d) < 1e-2
         d_safe = xp.where(small, xp.constant(1.0, d), d)
         tanhc = xp.where(small, 1 - d * d / 3 + 2 * d**4 / 15 - 17 * d**6 / 315, xp.tanh(d_safe) / d_safe)
-        return tanhc * xp.exp(_log_cosh(d, xp) - (_log_cosh(a, xp) + _log_cosh(b, xp)))  # symmetric in (a, b)
+        ta, tb = xp.tanh(a), xp.tanh(b)
+        # sech^2 below 1e-300 is 0 for every purpose here; clipping keeps cosh^2 finite
+        sech2 = 1 / xp.cosh(xp.clip(a, -350.0, 350.0)) ** 2 + 1 / xp.cosh(xp.clip(b, -350.0, 350.0)) ** 2
+        return tanhc * (sech2 + (ta - tb) ** 2) / 2
 
     return Activation(
         "tanh",

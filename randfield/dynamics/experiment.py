@@ -1,4 +1,4 @@
-"""The model x integrator table of DGNet's README (anchors B1 §1.3.5), measured.
+"""The model x integrator tables of DGNet's README (anchors B1 §1.3.3 and §1.3.5), measured.
 
 `run_table` trains every (system, model, training integrator, seed) cell, scores it with each
 prediction integrator, and caches each cell's result as JSON (atomically, with its config and
@@ -26,9 +26,18 @@ TABLE_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dgnet", "dg", ("rk2", "dopri5", "dg")),
 )
 
-# Published (derivative, energy) MSE from discrete-autograd/README.md (anchors B1 §1.3.5),
-# keyed by (system, model, training integrator, prediction integrator).
-PUBLISHED: dict[tuple[str, str, str, str], tuple[float, float]] = {}
+# The PDE table's rows (NODE, HNN++ = hnn with a stencil G, DGNet).
+PDE_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("node", "rk2", ("rk2",)),
+    ("node", "dopri5", ("dopri5",)),
+    ("hnn", "rk2", ("rk2",)),
+    ("hnn", "dopri5", ("dopri5",)),
+    ("dgnet", "dg", ("rk2", "dopri5", "dg")),
+)
+
+# Published (derivative, energy[, mass]) MSE from discrete-autograd/README.md (anchors B1 §1.3.3,
+# §1.3.5), keyed by (system, model, training integrator, prediction integrator).
+PUBLISHED: dict[tuple[str, str, str, str], tuple[float, ...]] = {}
 for _system, _values in {
     "spring": [(5.27e-2, 5.70e-1), (5.57e-2, 5.74e-1), (3.82e-2, 6.13e-2), (3.99e-2, 1.74e-3), (3.95e-2, 6.90e-4),
                (3.85e-2, 6.13e-2), (3.85e-2, 6.16e-4), (3.85e-2, 6.17e-4)],
@@ -38,6 +47,15 @@ for _system, _values in {
                  (7.80e-6, 8.11e-5), (7.80e-6, 8.10e-5), (7.80e-6, 8.10e-5)],
 }.items():  # fmt: skip
     _cells = [(m, tr, pr) for m, tr, preds in TABLE_ROWS for pr in preds]
+    PUBLISHED.update({(_system, *cell): value for cell, value in zip(_cells, _values)})
+for _system, _values in {
+    "kdv": [(1.15e1, 4.57e4, 2.86e0), (1.15e1, 5.58e4, 2.84e0), (3.63e-2, 6.32e-3, 7.00e-4), (2.33e-2, 3.01e-3, 3.35e-4),
+            (1.75e-2, 1.84e-3, 2.78e-4), (1.75e-2, 1.60e-3, 2.54e-4), (1.75e-2, 1.60e-3, 2.55e-4)],
+    "cahn_hilliard": [(7.91e2, 1.43e-2, 9.15e-1), (7.90e2, 1.42e-2, 9.14e-1), (3.44e2, 1.33e-1, 8.76e-2),
+                      (3.30e1, 4.89e-6, 7.95e-4), (7.14e0, 6.61e0, 8.22e-1), (7.14e0, 3.39e-7, 6.95e-5),
+                      (7.14e0, 3.40e-7, 6.96e-5)],
+}.items():  # fmt: skip
+    _cells = [(m, tr, pr) for m, tr, preds in PDE_ROWS for pr in preds]
     PUBLISHED.update({(_system, *cell): value for cell, value in zip(_cells, _values)})
 
 
@@ -54,6 +72,7 @@ class CellJob:
     data: dict = field(default_factory=dict)
     n_initial: int = 15
     integrator_options: dict = field(default_factory=dict)
+    model_options: dict = field(default_factory=dict)
     cache_dir: str | None = None
     reuse_stale: bool = False  # accept a cached cell made by other source code (same config)
 
@@ -66,7 +85,9 @@ def _canonical(cell: dict) -> dict:
     a default out or leaving it implicit names the same cell)."""
     from .training import TrainConfig
 
-    return {**cell, "train_config": asdict(TrainConfig(**cell.get("train_config", {})))} if cell else {}
+    if not cell:
+        return {}
+    return {"model_options": {}, **cell, "train_config": asdict(TrainConfig(**cell.get("train_config", {})))}
 
 
 def run_cell(job: CellJob) -> dict:
@@ -91,7 +112,11 @@ def run_cell(job: CellJob) -> dict:
     train, test = data.split(system.protocol.test_fraction)
     torch.manual_seed(job.seed)
     model = get_model(
-        job.model, system.dim, train_integrator=job.train, integrator_options=job.integrator_options.get(job.train)
+        job.model,
+        system.dim,
+        train_integrator=job.train,
+        integrator_options=job.integrator_options.get(job.train),
+        **{**system.model_options(), **job.model_options},
     )
     history = fit(model, train, seed=job.seed, progress=False, **job.train_config)
     model.double()  # evaluate in float64 whatever the training precision (the implicit solves need it)
@@ -106,6 +131,7 @@ def run_cell(job: CellJob) -> dict:
         rm = rollout_metrics(model, system, method, evaluation, **job.integrator_options.get(method, {}))
         result["predict"][method] = {
             "energy": rm.energy_mse,
+            "mass": rm.mass_mse,
             "state": rm.state_mse,
             "seconds": rm.seconds,
             "energy_error_curve": np.mean(np.abs(rm.predicted_energy - rm.true_energy), axis=0).tolist(),
@@ -117,6 +143,31 @@ def run_cell(job: CellJob) -> dict:
 
 def table_jobs(systems, seeds, *, rows=TABLE_ROWS, **common) -> list[CellJob]:
     return [CellJob(s, m, tr, tuple(preds), seed, **common) for s in systems for m, tr, preds in rows for seed in seeds]
+
+
+def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
+    """The cells of a table config (experiments/dynamics_*_table.toml params; keys: table ("ode" or
+    "pde"), systems, rows, seeds, train, train_by_system, data, model, integrator_options, n_initial,
+    cache_dir). `overrides` replace params (e.g. systems=..., seeds=..., reuse_stale=True)."""
+    p = {**p, **{k: v for k, v in overrides.items() if v is not None}}
+    all_rows = PDE_ROWS if p.get("table", "ode") == "pde" else TABLE_ROWS
+    wanted = p.get("rows") or [f"{m}/{t}" for m, t, _ in all_rows]
+    rows = [r for r in all_rows if f"{r[0]}/{r[1]}" in wanted]
+    jobs = []
+    for system in p["systems"]:
+        jobs += table_jobs(
+            [system],
+            range(int(p["seeds"])),
+            rows=rows,
+            train_config={**p["train"], **p.get("train_by_system", {}).get(system, {})},
+            data=dict(p.get("data", {})),
+            model_options=dict(p.get("model", {})),
+            integrator_options=p.get("integrator_options", {}),
+            n_initial=int(p.get("n_initial", 15)),
+            cache_dir=p.get("cache_dir"),
+            reuse_stale=bool(p.get("reuse_stale", False)),
+        )
+    return jobs
 
 
 def run_table(jobs: list[CellJob], *, workers: int = 1, progress: bool = True) -> list[dict]:
@@ -136,7 +187,9 @@ def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
     for key, items in groups.items():
         deriv = np.array([i["derivative"] for i in items])
         energy = np.array([i["energy"] for i in items])
-        pub = PUBLISHED.get(key, (np.nan, np.nan))
+        pub = PUBLISHED.get(key, (np.nan, np.nan, np.nan))
+        has_mass = items[0].get("mass") is not None
+        mass = np.array([i["mass"] for i in items]) if has_mass else None
         rows.append(
             {
                 "system": key[0],
@@ -146,8 +199,11 @@ def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
                 "seeds": len(items),
                 "derivative": (float(deriv.mean()), float(deriv.std())),
                 "energy": (float(energy.mean()), float(energy.std())),
+                "mass": (float(mass.mean()), float(mass.std())) if has_mass else None,
+                "state": (float(np.mean([i["state"] for i in items])), float(np.std([i["state"] for i in items]))),
                 "published": pub,
-                "ratio": (float(deriv.mean() / pub[0]), float(energy.mean() / pub[1])),
+                "ratio": (float(deriv.mean() / pub[0]), float(energy.mean() / pub[1]))
+                + ((float(mass.mean() / pub[2]),) if has_mass and len(pub) > 2 else ()),
                 "iterations_per_second": float(np.mean([i["iterations_per_second"] for i in items])),
                 "energy_error_curve": np.mean([i["energy_error_curve"] for i in items], axis=0).tolist(),
             }
@@ -157,16 +213,20 @@ def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
 
 def table_markdown(rows: list[dict]) -> str:
     """A Markdown table: measured mean ± std (over seeds) | published | measured / published."""
-    lines = [
-        "| system | model | train / predict | seeds | derivative MSE | (published) | energy MSE | (published) "
-        "| ratio deriv. | ratio energy | train it/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    with_mass = any(r.get("mass") is not None for r in rows)
+    head = "| system | model | train / predict | seeds | derivative MSE | (published) | energy MSE | (published) "
+    head += "| mass MSE | (published) " if with_mass else ""
+    head += "| state MSE | ratio deriv. | ratio energy " + ("| ratio mass " if with_mass else "") + "| train it/s |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
-        (dm, ds), (em, es), (dp, ep) = r["derivative"], r["energy"], r["published"]
-        lines.append(
-            f"| {r['system']} | {r['model']} | {r['train']} / {r['predict']} | {r['seeds']} | {dm:.3g} ± {ds:.2g} "
-            f"| {dp:.3g} | {em:.3g} ± {es:.2g} | {ep:.3g} | {r['ratio'][0]:.2f} | {r['ratio'][1]:.2f} "
-            f"| {r['iterations_per_second']:.1f} |"
-        )
+        (dm, ds), (em, es), pub = r["derivative"], r["energy"], r["published"]
+        cells = [r["system"], r["model"], f"{r['train']} / {r['predict']}", str(r["seeds"])]
+        cells += [f"{dm:.3g} ± {ds:.2g}", f"{pub[0]:.3g}", f"{em:.3g} ± {es:.2g}", f"{pub[1]:.3g}"]
+        if with_mass:
+            mm, ms = r["mass"] if r.get("mass") else (float("nan"), float("nan"))
+            cells += [f"{mm:.3g} ± {ms:.2g}", f"{pub[2]:.3g}" if len(pub) > 2 else "nan"]
+        cells += [f"{r['state'][0]:.3g}"] + [f"{x:.2f}" for x in r["ratio"]]
+        cells += ["nan"] * (with_mass and len(r["ratio"]) < 3)
+        cells += [f"{r['iterations_per_second']:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -8,7 +8,6 @@ import torch
 from randfield.activations import get_activation
 from randfield.dynamics import discrete as dd
 
-torch.set_default_dtype(torch.float64)
 ACTIVATIONS = ["tanh", "softplus", "relu", "sigmoid", "sin", "gelu", "elu", "erf"]
 
 

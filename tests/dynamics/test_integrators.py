@@ -11,8 +11,6 @@ from scipy.stats import linregress
 from randfield.dynamics import get_model, integrate
 from randfield.dynamics.integrators import ConvergenceError, StepSizeError, available_integrators, newton_solve
 
-torch.set_default_dtype(torch.float64)
-
 
 class Oscillator:
     """u = (q, p), H = (q^2 + p^2) / 2: separable and linear, so exp(tA) is the truth."""

@@ -203,12 +203,12 @@ class _CahnHilliard(PDESystem):
     def _jacobian(self, u):
         """d/du of D^2(-u + u^3 - gamma D^2 u) on the flattened grid (sparse)."""
         lap = self.laplacian_matrix()
-        return lap @ (sparse.diags(3 * u**2 - 1) - self.gamma * lap)
+        return lap @ (sparse.diags(3 * u**2 - 1.0) - self.gamma * lap)
 
     def laplacian_matrix(self) -> sparse.csr_matrix:
         """The periodic Laplacian D^2 on the flattened grid: the Kronecker sum of 1-D ones."""
         n = self.points
-        one = sparse.diags([1, -2, 1], [-1, 0, 1], shape=(n, n), format="lil")
+        one = sparse.diags([1.0, -2.0, 1.0], [-1, 0, 1], shape=(n, n), format="lil", dtype=np.float64)
         one[0, n - 1] = one[n - 1, 0] = 1
         one = sparse.csr_matrix(one) / self.dx**2
         if self.ndim == 1:

@@ -18,20 +18,24 @@ class _Implicit(AbstractIntegrator):
     atol: float | None = None
     max_iter: int = 50
     reuse_jacobian: bool = True
+    predictor: str = "rk2"  # "rk2" (DGNet's explicit guess) or "previous" (u_n; better for stiff systems)
     solver: NewtonSolver = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        if self.predictor not in ("rk2", "previous"):
+            raise ValueError(f"predictor must be 'rk2' or 'previous', got {self.predictor!r}")
         object.__setattr__(self, "solver", NewtonSolver(self.rtol, self.atol, self.max_iter, self.reuse_jacobian))
 
     def _solve(self, system, residual, u, dt):
-        guess = MIDPOINT.step(system, u.detach(), dt)  # explicit predictor
+        u = u.detach()
+        guess = MIDPOINT.step(system, u, dt) if self.predictor == "rk2" else u
         return self.solver.solve(residual, guess, u)
 
 
 @dataclass(frozen=True)
 class ImplicitMidpoint(_Implicit):
     """u_{n+1} = u_n + dt f((u_n + u_{n+1}) / 2): symplectic, symmetric, order 2, conserves
-    quadratic invariants exactly. Predictor: one explicit midpoint step."""
+    quadratic invariants exactly."""
 
     name = "implicit_midpoint"
     order = 2
@@ -50,7 +54,6 @@ class DiscreteGradientStep(_Implicit):
     With G skew, H(u_{n+1}) = H(u_n) exactly (to the solver tolerance and rounding); with G
     negative semi-definite H does not increase; invariants c with c^T G = 0 (mass) are kept.
     Order 2 for the symmetric discrete gradients of `randfield.dynamics.discrete`.
-    Predictor: one explicit midpoint step.
     """
 
     name = "dg"
