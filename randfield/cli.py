@@ -360,9 +360,8 @@ def _print_dynamics(out: dict) -> None:
         if key != "rollouts":
             print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
     for method, r in out["rollouts"].items():
-        print(
-            f"predict {method:>18}: energy MSE {r['energy_mse']:.4e}  state MSE {r['state_mse']:.4e}  ({r['seconds']:.2f} s)"
-        )
+        mse = f"energy MSE {r['energy_mse']:.4e}  state MSE {r['state_mse']:.4e}"
+        print(f"predict {method:>18}: {mse}  ({r['seconds']:.2f} s)")
 
 
 def cmd_train(args) -> int:

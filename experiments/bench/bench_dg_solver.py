@@ -110,21 +110,21 @@ def main(argv=None):
         t_newton = time.perf_counter() - tic
     model.cpu()
     ours = ours.cpu().numpy()
-    with torch.no_grad():
-        h = lambda traj: model.energy(torch.as_tensor(traj.reshape(-1, 2))).reshape(traj.shape[:2]).numpy()  # noqa: E731
-        drift_ours, drift_ref = np.abs(h(ours) - h(ours)[:1]).max(), np.abs(h(ref) - h(ref)[:1]).max()
-    print(
-        f"DG rollouts: {args.initial} initial conditions x {args.steps} steps, dt = {dt}, tolerance {args.tol:g}, float64"
-    )
-    print(
-        f"  scipy fsolve loop (published method): {t_fsolve:8.3f} s   max residual {max_residual(model, ref, dt):.2e}   energy drift {drift_ref:.2e}"
-    )
-    print(
-        f"  batched torch Newton ({args.device}):  {t_newton:8.3f} s   max residual {max_residual(model, ours, dt):.2e}   energy drift {drift_ours:.2e}"
-    )
-    print(
-        f"  speed ratio fsolve / Newton: {t_fsolve / t_newton:.1f}x   max |difference| of the rollouts: {np.abs(ours - ref).max():.2e}"
-    )
+
+    def energy(traj):
+        with torch.no_grad():
+            return model.energy(torch.as_tensor(traj.reshape(-1, 2))).reshape(traj.shape[:2]).numpy()
+
+    def report(label, seconds, traj):
+        drift = np.abs(energy(traj) - energy(traj)[:1]).max()
+        residual = max_residual(model, traj, dt)
+        print(f"  {label:38s} {seconds:8.3f} s   max residual {residual:.2e}   energy drift {drift:.2e}")
+
+    print(f"DG rollouts: {args.initial} initial conditions x {args.steps} steps, dt = {dt}, tol {args.tol:g}, float64")
+    report("scipy fsolve loop (published method):", t_fsolve, ref)
+    report(f"batched torch Newton ({args.device}):", t_newton, ours)
+    print(f"  speed ratio fsolve / Newton: {t_fsolve / t_newton:.1f}x")
+    print(f"  max |difference| of the two rollouts: {np.abs(ours - ref).max():.2e}")
     print("training iterations/second (spring, full batch 2475 pairs, float32, 2 x 200 tanh):")
     for key, value in training_speed("spring").items():
         print(f"  {key:16s} {value:8.1f} it/s")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from .base import AbstractAdaptiveIntegrator, register_integrator
+from .runge_kutta import combine, stages
 
 # Butcher tableau of DOPRI5; B5 is the propagated 5th-order solution (FSAL), E = B5 - B4.
 _A = (
@@ -62,20 +63,9 @@ class Dopri5(AbstractAdaptiveIntegrator):
         return self._attempt(system, u, system.vector_field(u), dt)[0]
 
     def _attempt(self, system, u, k1, h):
-        ks = [k1]
-        for row in _A[1:]:
-            stage = u
-            for a_ij, k in zip(row, ks):
-                if a_ij:
-                    stage = stage + (h * a_ij) * k
-            ks.append(system.vector_field(stage))
         # The 7th stage is evaluated at the 5th-order solution (FSAL): it is k1 of the next step.
-        u_new = u
-        for b, k in zip(_B5, ks[:6]):
-            if b:
-                u_new = u_new + (h * b) * k
-        err = sum((h * e) * k for e, k in zip(_E, ks) if e)
-        return u_new, ks[-1], err
+        ks = stages(system, u, h, _A, first=k1)
+        return combine(u, h, _B5, ks), ks[-1], combine(0, h, _E, ks)
 
     def _error_ratio(self, u, u_new, err) -> float:
         scale = self.atol + self.rtol * torch.maximum(u.abs(), u_new.abs())

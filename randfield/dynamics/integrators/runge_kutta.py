@@ -7,6 +7,24 @@ from dataclasses import dataclass
 from .base import AbstractIntegrator, register_integrator
 
 
+def stages(system, u, dt, a, first=None) -> list:
+    """The stage derivatives k_i = f(u + dt sum_j a_ij k_j) of an explicit tableau with rows `a`
+    (k_1 = `first` when given: first-same-as-last methods reuse the previous step's last stage)."""
+    ks = [] if first is None else [first]
+    for row in a[len(ks) :]:
+        ks.append(system.vector_field(combine(u, dt, row, ks)))
+    return ks
+
+
+def combine(u, dt, weights, ks):
+    """u + dt sum_i w_i k_i, skipping zero weights."""
+    out = u
+    for w, k in zip(weights, ks):
+        if w:
+            out = out + (dt * w) * k
+    return out
+
+
 @dataclass(frozen=True)
 class ExplicitRungeKutta(AbstractIntegrator):
     """u_{n+1} = u_n + dt sum_i b_i k_i with k_i = f(u_n + dt sum_{j<i} a_ij k_j) (autonomous f).
@@ -20,18 +38,7 @@ class ExplicitRungeKutta(AbstractIntegrator):
     b: tuple[float, ...]
 
     def step(self, system, u, dt):
-        ks = []
-        for row in self.a:
-            stage = u
-            for a_ij, k in zip(row, ks):
-                if a_ij:
-                    stage = stage + (dt * a_ij) * k
-            ks.append(system.vector_field(stage))
-        out = u
-        for b_i, k in zip(self.b, ks):
-            if b_i:
-                out = out + (dt * b_i) * k
-        return out
+        return combine(u, dt, self.b, stages(system, u, dt, self.a))
 
     def __call__(self):  # registry factories are called with the options; tableaux take none
         return self
