@@ -352,6 +352,8 @@ def _dynamics_report(model, system: str, test, methods, n_initial: int) -> dict:
     for method in methods:
         m = rollout_metrics(model, system, method, evaluation)
         out["rollouts"][method] = {"energy_mse": m.energy_mse, "state_mse": m.state_mse, "seconds": m.seconds}
+        if m.mass_mse is not None:
+            out["rollouts"][method]["mass_mse"] = m.mass_mse
     return out
 
 
@@ -361,6 +363,7 @@ def _print_dynamics(out: dict) -> None:
             print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
     for method, r in out["rollouts"].items():
         mse = f"energy MSE {r['energy_mse']:.4e}  state MSE {r['state_mse']:.4e}"
+        mse += f"  mass MSE {r['mass_mse']:.4e}" if "mass_mse" in r else ""
         print(f"predict {method:>18}: {mse}  ({r['seconds']:.2f} s)")
 
 
@@ -369,11 +372,18 @@ def cmd_train(args) -> int:
     from .dynamics.training import save_model
 
     system = data.get_system(args.system)
-    train, test = data.generate(system, args.trajectories, seed=args.data_seed).split(system.protocol.test_fraction)
+    generated = data.generate(system, args.trajectories, seed=args.data_seed, scheme=args.scheme)
+    train, test = generated.split(system.protocol.test_fraction)
     import torch
 
     torch.manual_seed(args.seed)
-    model = get_model(args.model, system.dim, hidden=args.hidden, train_integrator=args.train_integrator)
+    model = get_model(
+        args.model,
+        system.dim,
+        hidden=args.hidden,
+        train_integrator=args.train_integrator,
+        **system.model_options(),  # PDEs: the grid and the structure matrix G
+    )
     result = model.fit(
         train,
         steps=args.steps,
@@ -409,9 +419,10 @@ def cmd_evaluate(args) -> int:
     model, meta = load_model(args.model)
     system = data.get_system(meta["system"])
     saved = meta.get("args", {})
-    _, test = data.generate(system, saved.get("trajectories"), seed=saved.get("data_seed", 0)).split(
-        system.protocol.test_fraction
+    generated = data.generate(
+        system, saved.get("trajectories"), seed=saved.get("data_seed", 0), scheme=saved.get("scheme", "reference")
     )
+    _, test = generated.split(system.protocol.test_fraction)
     out = {
         "system": system.name,
         "model": model.name,
@@ -533,8 +544,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_figures)
 
     p = sub.add_parser("train", help="train a dynamics model (node, hnn, srnn, dgnet) on generated physical data")
-    p.add_argument("--system", default="spring", help="spring, pendulum or two_body")
-    p.add_argument("--model", default="dgnet", help="node, hnn, srnn or dgnet")
+    p.add_argument(
+        "--system", default="spring", help="spring, pendulum, two_body, kdv, cahn_hilliard, cahn_hilliard_2d"
+    )
+    p.add_argument("--model", default="dgnet", help="node, hnn, srnn or dgnet (PDEs: node, hnn, dgnet)")
+    p.add_argument("--scheme", default="reference", choices=["reference", "dvdm"], help="PDE data: solver")
     p.add_argument("--train-integrator", help="rk2 or dopri5 (node, hnn); leapfrog (srnn); dg (dgnet)")
     p.add_argument("--steps", "--epochs", type=int, default=2000, help="optimiser steps (full batch: epochs)")
     p.add_argument("--lr", type=float, default=1e-3)

@@ -1,13 +1,15 @@
 """Benchmark: DGNet's implicit discrete-gradient prediction, batched torch Newton vs the published
 method (a per-sample scipy.optimize.fsolve loop on the CPU), same model, same tolerance, same run.
 
-A DGNet is trained briefly on the spring data (the solver cost does not depend on how well it
-is trained), then 15 initial conditions are rolled out for 100 steps of dt = 0.2 both ways.
+A DGNet is trained briefly on the system's data (the solver cost does not depend on how well it
+is trained), then initial conditions are rolled out both ways: spring, 15 x 100 steps of dt = 0.2
+(issue 7); kdv or cahn_hilliard, 10 x 500 steps of the data's dt with DGNet's conv energy (issue 8).
 Prints the wall-time ratio, the largest residual |x - u - dt G dgradH(x, u)| of each solution,
 the largest difference between the two rollouts and the energy drift of each, plus training
 iterations/second of every model.
 
-Run: python experiments/bench/bench_dg_solver.py [--device cuda] [--steps 100] [--initial 15]
+Run: python experiments/bench/bench_dg_solver.py [--system spring|kdv|cahn_hilliard] [--device cuda]
+         [--steps N] [--initial N] [--hidden 200] [--no-training-speed]
 """
 
 from __future__ import annotations
@@ -80,18 +82,30 @@ def training_speed(system: str, steps: int = 30) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--system", default="spring")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--initial", type=int, default=15)
+    ap.add_argument("--steps", type=int, default=None, help="default: 100 (ODE), 500 (PDE)")
+    ap.add_argument("--initial", type=int, default=None, help="default: 15 (ODE), 10 (PDE)")
+    ap.add_argument("--hidden", type=int, default=200)
     ap.add_argument("--tol", type=float, default=1e-12)
+    ap.add_argument("--no-training-speed", action="store_true")
     args = ap.parse_args(argv)
+    system = data.get_system(args.system)
+    pde = bool(system.model_options())
+    steps = args.steps or (500 if pde else 100)
+    initial = args.initial or (10 if pde else 15)
     torch.manual_seed(0)
-    train, _ = data.generate("spring", seed=0).split(0.5)
-    model = get_model("dgnet", 2)
-    model.fit(train, steps=300, dtype="float32", progress=False)
+    if pde:  # 50 steps of the published dt per trajectory
+        source = data.generate(system, 10, seed=0, n_points=51, t_end=50 * system.dt, scheme="dvdm")
+    else:
+        source = data.generate(system, seed=0)
+    model = get_model("dgnet", system.dim, hidden=args.hidden, **system.model_options())
+    model.fit(source, steps=100 if pde else 300, batch_size=200, dtype="float32", progress=False)
     model.double()
-    _, u0, _ = evaluation_set("spring", args.initial)
-    dt, t = 0.2, np.arange(args.steps + 1) * 0.2
+    _, u0, _ = evaluation_set(system, initial)
+    dt = source.dt
+    t = np.arange(steps + 1) * dt
+    args.steps, args.initial = steps, initial
 
     tic = time.perf_counter()
     ref = fsolve_rollout(model, u0, dt, args.steps, args.tol)
@@ -113,18 +127,21 @@ def main(argv=None):
 
     def energy(traj):
         with torch.no_grad():
-            return model.energy(torch.as_tensor(traj.reshape(-1, 2))).reshape(traj.shape[:2]).numpy()
+            flat = torch.as_tensor(traj.reshape(-1, *traj.shape[2:]))
+            return model.energy(flat).reshape(traj.shape[:2]).numpy()
 
     def report(label, seconds, traj):
         drift = np.abs(energy(traj) - energy(traj)[:1]).max()
         residual = max_residual(model, traj, dt)
         print(f"  {label:38s} {seconds:8.3f} s   max residual {residual:.2e}   energy drift {drift:.2e}")
 
-    print(f"DG rollouts: {args.initial} initial conditions x {args.steps} steps, dt = {dt}, tol {args.tol:g}, float64")
+    print(f"DG rollouts on {system.name}: {initial} initial conditions x {steps} steps, dt = {dt:g}, tol {args.tol:g}")
     report("scipy fsolve loop (published method):", t_fsolve, ref)
     report(f"batched torch Newton ({args.device}):", t_newton, ours)
     print(f"  speed ratio fsolve / Newton: {t_fsolve / t_newton:.1f}x")
     print(f"  max |difference| of the two rollouts: {np.abs(ours - ref).max():.2e}")
+    if args.no_training_speed or pde:
+        return
     print("training iterations/second (spring, full batch 2475 pairs, float32, 2 x 200 tanh):")
     for key, value in training_speed("spring").items():
         print(f"  {key:16s} {value:8.1f} it/s")

@@ -182,7 +182,8 @@ def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
     """One row per (system, model, train, predict): mean and std over seeds, published value, ratio."""
     groups: dict[tuple, list[dict]] = {}
     for job, res in zip(jobs, results):
-        for method, pr in res["predict"].items():
+        for method in job.predict:  # the row order of the published table
+            pr = res["predict"][method]
             groups.setdefault((job.system, job.model, job.train, method), []).append({**pr, **res})
     rows = []
     for key, items in groups.items():
