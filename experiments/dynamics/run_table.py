@@ -34,6 +34,7 @@ def main(argv=None):
     ap.add_argument("--reuse-stale", action="store_true", help="use cached cells made by older source code")
     ap.add_argument("--cache", default=params["cache_dir"])
     ap.add_argument("--out", default=None, help="default: figures/<config>_full")
+    ap.add_argument("--cached-only", action="store_true", help="tabulate the cached cells only; compute nothing")
     ap.add_argument("--set", nargs="+", default=[], metavar="KEY=JSON", help="override params, e.g. train.steps=2000")
     args = ap.parse_args(argv)
     for item in args.set:  # a reduced protocol, recorded in the output's provenance
@@ -52,10 +53,13 @@ def main(argv=None):
         cache_dir=args.cache,
         reuse_stale=args.reuse_stale,
     )
+    if args.cached_only:  # e.g. merge parts run with different seed counts into one table
+        jobs = [job for job in jobs if (Path(job.cache_dir) / f"{job.key()}.json").exists()]
     summary = summarise(jobs, run_table(jobs, workers=args.workers))
     header = (
         f"<!-- made by experiments/dynamics/run_table.py --config {args.config} "
-        f"(systems {' '.join(args.systems)}, {args.seeds} seeds) -->\n"
+        f"(systems {' '.join(args.systems)}, up to {args.seeds} seeds"
+        f"{', cached cells only' if args.cached_only else ''}) -->\n"
     )
     atomic_write_bytes(Path(args.out).with_suffix(".md"), (header + table_markdown(summary)).encode())
     atomic_write_json(Path(args.out).with_suffix(".json"), {**provenance(vars(args)), "rows": summary})

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .data import Trajectories, get_system
+from .integrators import ConvergenceError, StepSizeError
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,13 @@ def rollout_metrics(model, system, method: str, evaluation=None, **options) -> R
     t, u0, reference = evaluation if evaluation is not None else evaluation_set(sys_)
     p = next(model.parameters())
     tic = time.perf_counter()
-    with torch.no_grad():
-        pred = model.rollout(torch.as_tensor(u0, dtype=p.dtype, device=p.device), t, method, **options)
+    try:
+        with torch.no_grad():
+            pred = model.rollout(torch.as_tensor(u0, dtype=p.dtype, device=p.device), t, method, **options)
+        pred = pred.transpose(0, 1).cpu().double().numpy()
+    except (ConvergenceError, StepSizeError):  # the model's flow blew up: score the rollout as diverged
+        pred = np.full(reference.shape, np.inf)
     seconds = time.perf_counter() - tic
-    pred = pred.transpose(0, 1).cpu().double().numpy()
     if not np.isfinite(pred).all():
         pred = np.where(np.isfinite(pred), pred, np.inf)
     with np.errstate(invalid="ignore", over="ignore"):

@@ -74,12 +74,16 @@ class NewtonSolver:
         x = x0.detach().reshape(n, d).clone()
         context = tuple(c.detach() for c in context)
         with torch.no_grad():
-            reusable = reuse and self._lu is not None and self._lu[0].shape == (n, d, d)
-            lu = self._lu if reusable else factorise(x)
-            previous = float("inf")
+            stale = reuse and self._lu is not None and self._lu[0].shape == (n, d, d)
+            lu = self._lu if stale else factorise(x)
+            start, previous = x, float("inf")
             for _ in range(self.max_iter):
                 r = flat_residual(x, *context)
                 if not torch.isfinite(r).all():
+                    if stale:  # the reused Jacobian sent the iteration astray: restart with a fresh one
+                        x, previous, stale = start, float("inf"), False
+                        lu = factorise(x)
+                        continue
                     raise ConvergenceError("the residual became NaN or inf during Newton's iteration; reduce dt")
                 dx = torch.linalg.lu_solve(*lu, -r.unsqueeze(-1)).squeeze(-1)
                 x = x + dx
@@ -95,7 +99,7 @@ class NewtonSolver:
                 # Full Newton refactorises every iteration; the simplified iteration only when it
                 # contracts slowly (its Jacobian, from an earlier iterate or solve, is too far off).
                 if not reuse or size > self.refresh_ratio * previous:
-                    lu = factorise(x)
+                    lu, stale = factorise(x), False
                 previous = size
         worst = float((step / (atol + rtol * x.abs().amax(dim=1))).max())
         raise ConvergenceError(
