@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import AbstractIntegrator, DiscreteGradientSystem, register_integrator
-from .newton import NewtonSolver
+from .newton import ConvergenceError, NewtonSolver
 from .runge_kutta import MIDPOINT
 
 
@@ -28,8 +28,15 @@ class _Implicit(AbstractIntegrator):
 
     def _solve(self, system, residual, u, dt):
         u = u.detach()
-        guess = MIDPOINT.step(system, u, dt) if self.predictor == "rk2" else u
-        return self.solver.solve(residual, guess, u)
+        if self.predictor == "previous":
+            return self.solver.solve(residual, u, u)
+        try:
+            return self.solver.solve(residual, MIDPOINT.step(system, u, dt), u)
+        except ConvergenceError:
+            # On stiff systems the explicit guess can be far off (RK2 amplifies stiff modes):
+            # retry from u_n with a fresh Jacobian before giving up.
+            self.solver._lu = None
+            return self.solver.solve(residual, u, u)
 
 
 @dataclass(frozen=True)
