@@ -142,10 +142,6 @@ def run_cell(job: CellJob) -> dict:
     return result
 
 
-def table_jobs(systems, seeds, *, rows=TABLE_ROWS, **common) -> list[CellJob]:
-    return [CellJob(s, m, tr, tuple(preds), seed, **common) for s in systems for m, tr, preds in rows for seed in seeds]
-
-
 def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
     """The cells of a table config (experiments/dynamics_*_table.toml params; keys: table ("ode" or
     "pde"), systems, rows, seeds, train, train_by_system, data, model, integrator_options, n_initial,
@@ -154,21 +150,21 @@ def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
     all_rows = PDE_ROWS if p.get("table", "ode") == "pde" else TABLE_ROWS
     wanted = p.get("rows") or [f"{m}/{t}" for m, t, _ in all_rows]
     rows = [r for r in all_rows if f"{r[0]}/{r[1]}" in wanted]
-    jobs = []
-    for system in p["systems"]:
-        jobs += table_jobs(
-            [system],
-            range(int(p["seeds"])),
-            rows=rows,
-            train_config={**p["train"], **p.get("train_by_system", {}).get(system, {})},
-            data=dict(p.get("data", {})),
-            model_options=dict(p.get("model", {})),
-            integrator_options=p.get("integrator_options", {}),
-            n_initial=int(p.get("n_initial", 15)),
-            cache_dir=p.get("cache_dir"),
-            reuse_stale=bool(p.get("reuse_stale", False)),
-        )
-    return jobs
+    common = dict(
+        data=dict(p.get("data", {})),
+        model_options=dict(p.get("model", {})),
+        integrator_options=p.get("integrator_options", {}),
+        n_initial=int(p.get("n_initial", 15)),
+        cache_dir=p.get("cache_dir"),
+        reuse_stale=bool(p.get("reuse_stale", False)),
+    )
+    return [
+        CellJob(system, model, train, tuple(predict), seed, train_config=train_config, **common)
+        for system in p["systems"]
+        for train_config in [{**p["train"], **p.get("train_by_system", {}).get(system, {})}]
+        for model, train, predict in rows
+        for seed in range(int(p["seeds"]))
+    ]
 
 
 def run_table(jobs: list[CellJob], *, workers: int = 1, progress: bool = True) -> list[dict]:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,8 +51,6 @@ def evaluation_set(system, n_initial: int = 15, seed: int = 1234) -> tuple[np.nd
 
 def rollout_metrics(model, system, method: str, evaluation=None, **options) -> RolloutMetrics:
     """Roll `model` out with `method` from the evaluation set and score it against the reference."""
-    import time
-
     sys_ = get_system(system)
     t, u0, reference = evaluation if evaluation is not None else evaluation_set(sys_)
     p = next(model.parameters())

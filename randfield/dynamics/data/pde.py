@@ -15,6 +15,7 @@ Two time integrators make data from the same semi-discrete system:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -42,6 +43,18 @@ def _forward_sq(u, dx, ndim):
     return sum(((_roll(u, -1, a) - u) / dx) ** 2 for a in range(-ndim, 0))
 
 
+@functools.lru_cache(maxsize=8)
+def _periodic_laplacian(n: int, ndim: int, dx: float) -> sparse.csr_matrix:
+    """The periodic Laplacian on an n^ndim grid, flattened: the Kronecker sum of 1-D ones."""
+    one = sparse.diags([1.0, -2.0, 1.0], [-1, 0, 1], shape=(n, n), format="lil", dtype=np.float64)
+    one[0, n - 1] = one[n - 1, 0] = 1
+    one = sparse.csr_matrix(one) / dx**2
+    if ndim == 1:
+        return one
+    eye = sparse.identity(n, format="csr")
+    return sparse.csr_matrix(sparse.kron(one, eye) + sparse.kron(eye, one))
+
+
 class PDESystem(AbstractSystem):
     """A periodic PDE u_t = G dH/du on a grid; states have shape (batch, *grid)."""
 
@@ -50,6 +63,7 @@ class PDESystem(AbstractSystem):
     width: ClassVar[float]
     dt: ClassVar[float]
     structure_kind: ClassVar[str]
+    stiff: ClassVar[bool] = False  # True: the reference solver is Radau with the sparse `_jacobian`
 
     @property
     def dx(self) -> float:
@@ -141,8 +155,6 @@ class PDESystem(AbstractSystem):
             out = integrate(self, u, torch.as_tensor(t), "dg", predictor="previous")
         return out.transpose(0, 1).numpy()
 
-    stiff: ClassVar[bool] = False
-
 
 @register_system
 @dataclass(frozen=True)
@@ -207,15 +219,9 @@ class _CahnHilliard(PDESystem):
         return lap @ (sparse.diags(3 * u**2 - 1.0) - self.gamma * lap)
 
     def laplacian_matrix(self) -> sparse.csr_matrix:
-        """The periodic Laplacian D^2 on the flattened grid: the Kronecker sum of 1-D ones."""
-        n = self.points
-        one = sparse.diags([1.0, -2.0, 1.0], [-1, 0, 1], shape=(n, n), format="lil", dtype=np.float64)
-        one[0, n - 1] = one[n - 1, 0] = 1
-        one = sparse.csr_matrix(one) / self.dx**2
-        if self.ndim == 1:
-            return one
-        eye = sparse.identity(n, format="csr")
-        return sparse.csr_matrix(sparse.kron(one, eye) + sparse.kron(eye, one))
+        """The periodic Laplacian D^2 on the flattened grid (built once per grid: the reference
+        solver asks for it in every Jacobian of every trajectory)."""
+        return _periodic_laplacian(self.points, self.ndim, self.dx)
 
 
 @register_system

@@ -35,7 +35,7 @@ class _Implicit(AbstractIntegrator):
         except ConvergenceError:
             # On stiff systems the explicit guess can be far off (RK2 amplifies stiff modes):
             # retry from u_n with a fresh Jacobian before giving up.
-            self.solver._lu = None
+            self.solver.forget()
             return self.solver.solve(residual, u, u)
 
 

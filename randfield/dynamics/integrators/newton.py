@@ -47,6 +47,10 @@ class NewtonSolver:
     jacobian_evaluations: int = field(default=0, init=False)
     _lu: tuple | None = field(default=None, init=False, repr=False)
 
+    def forget(self) -> None:
+        """Drop the kept factorisation: the next solve starts from a fresh Jacobian."""
+        self._lu = None
+
     def solve(self, residual: Callable[..., Tensor], x0: Tensor, *context: Tensor) -> Tensor:
         """x with residual(x, *context) ~ 0; x0 has shape (batch, *state), context tensors are batched
         like it. The residual must be traceable by torch.func and must not mix rows. The result is

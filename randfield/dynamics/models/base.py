@@ -69,10 +69,6 @@ class DynamicsModel(nn.Module):
         """The learnt energy H_theta(u), shape (batch,); models without one raise."""
         raise NotImplementedError(f"model {self.name!r} has no energy function")
 
-    @property
-    def has_energy(self) -> bool:
-        return type(self).energy is not DynamicsModel.energy
-
     def rollout(self, u0: Tensor, t, method: str | None = None, **options) -> Tensor:
         """Predicted states at times t from u0 (batch, *state): shape (len(t), batch, *state).
 
