@@ -8,36 +8,166 @@ h_l ~ N(0, q*) (the network at its fixed point), the squared singular values of 
     S_{W^T W}(z) = 1 / (sigma_w^2 (1 + z))  (Gaussian),   1 / sigma_w^2  (orthogonal),
 
 with S_X(z) = (1 + z)/z * chi_X(z), chi_X the inverse of psi_X(u) = sum_k m_k(X) u^k.
-For D^2 with d = phi'(h)^2, psi_D(u) = E[u d / (1 - u d)]. Writing z = psi_D(u), the moment
-function z = psi_J(1/x) of JJ^T at the spectral point x solves one equation in u:
+For D^2 with d = phi'(h)^2, psi_D(u) = E[u d / (1 - u d)]. Writing p = psi_D(u), the spectral
+point x at which psi_J(1/x) = p is explicit in u:
 
-    Gaussian:   psi/(1 + psi) * (u / (sigma_w^2 psi))^L = 1/x,
-    orthogonal: psi/(1 + psi) * ((1 + psi) u / (sigma_w^2 psi))^L = 1/x,       psi = psi_D(u),
+    Gaussian:    x(u) = (1 + p)/p * (sigma_w^2 p / u)^L,
+    orthogonal:  x(u) = (1 + p)/p * (sigma_w^2 p / ((1 + p) u))^L,
 
-and the density is rho(lambda) = -Im G(lambda + i0)/pi with G(x) = (1 + psi_J(1/x))/x. The
-equation is solved by Newton's method on u, continued from large x (where psi_J ~ chi_1^L / x and
-psi_D ~ E[d] u, so u ~ chi_1^L / (x E[d])) down the spectral axis slightly above the real line.
+and the density is rho(x) = -Im G(x + i0)/pi with G(x) = (1 + p)/x.
+
+Numerical method (no smoothing parameter). On the real u axis below the cut of psi_D, x(u)
+decreases from +inf; its first stationary point u_e is the upper edge of the spectrum, x_max =
+x(u_e). Below x_max the root u(x) leaves the real axis as u_e +- i sqrt(2 (log x_max - log x) /
+F''(u_e)) with F = log x(u); the branch with Im psi_D < 0 is the physical one. We then continue
+that root down the *real* x axis by predictor-corrector Newton on F(u) = log x (step halving on
+any doubt), so the density is evaluated exactly on the axis. Where the root approaches the cut
+of psi_D (1/u in the range of d), psi_D is evaluated on a complex contour deformed away from the
+poles of its integrand (see `_DerivativeLaw`), so it stays accurate there. Far in the lower tail,
+where the density has fallen below `tail` times its maximum, the continuation may stop and the
+density is reported as 0 below `lower_cutoff`.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_positive_int, check_variance
+from ._validation import as_float_array, check_positive_int, check_variance
 from .activations import Activation, get_activation
+from .activations._ops import NumpyOps
 from .gaussian import DEFAULT_ORDER, gauss_rule
 from .maps import length_fixed_point
 
 
 class SpectralDensity(NamedTuple):
-    """Density of squared singular values lambda of the Jacobian (integrates to the mass on (0, inf))."""
+    """The law of the squared singular values lambda of the Jacobian (eigenvalues of JJ^T).
+
+    `density` is the continuous part at `lam`; `point_masses` holds atoms as (location, mass)
+    pairs: ReLU's inactive units give an atom at 0; a linear network with orthogonal weights is
+    one atom at chi_1^L. `mean` and `variance` are exact (free cumulants), whatever the grid.
+    """
 
     lam: np.ndarray
     density: np.ndarray
     mean: float  # chi_1^L, the first moment
     variance: float  # mean^2 L (s_W + s_D): exact second cumulant of the free product
+    point_masses: tuple[tuple[float, float], ...] = ()
+    upper_edge: float = math.nan  # largest point of the support
+    lower_cutoff: float = 0.0  # below it the density was < tail * max and is reported as 0
+
+    def cdf(self, x) -> np.ndarray:
+        """P(lambda <= x) from the density (trapezoid in log lambda) and the atoms.
+
+        The continuous mass below the smallest grid point (Gaussian weights: rho ~ lambda^(-L/(L+1))
+        near 0) is not resolved by the grid; it is assigned to that point, so that cdf -> 1.
+        """
+        from scipy.integrate import cumulative_trapezoid
+
+        x = np.asarray(x, dtype=np.float64)
+        order = np.argsort(self.lam)
+        lam, rho = self.lam[order], self.density[order]
+        pos = lam > 0
+        lam, rho = lam[pos], rho[pos]
+        cum = cumulative_trapezoid(rho * lam, np.log(lam), initial=0.0)
+        atoms = sum(m for _, m in self.point_masses)
+        cum += 1.0 - atoms - cum[-1]  # the unresolved mass below lam[0]
+        out = np.interp(x, lam, cum, left=0.0, right=cum[-1])
+        for loc, mass in self.point_masses:
+            out = out + mass * (x >= loc)
+        return out
+
+    def ks_distance(self, samples, resolution: float = 1e-10) -> float:
+        """Kolmogorov-Smirnov distance sup_x |F_n(x) - F(x)| between simulated squared singular values
+        and this law, over x >= resolution * max(samples): below that, products of float64 matrices
+        cannot resolve singular values (ReLU's exact zeros come out as 1e-30...), and the grid's
+        unresolved mass near 0 sits at its smallest point."""
+        lam = np.sort(as_float_array(samples, "samples").ravel())
+        n = lam.size
+        if n == 0:
+            raise ValueError("samples must not be empty")
+        floor = max(resolution * lam[-1], float(np.min(self.lam[self.lam > 0])) if np.any(self.lam > 0) else 0.0)
+        keep = lam >= floor
+        model = self.cdf(lam[keep])
+        above = np.arange(1, n + 1)[keep] / n  # F_n just after each sample
+        below = np.arange(n)[keep] / n  # and just before it
+        at_floor = abs(np.searchsorted(lam, floor) / n - float(self.cdf(floor)))
+        return float(max(np.max(above - model, initial=0.0), np.max(model - below, initial=0.0), at_floor))
+
+
+class _DerivativeLaw:
+    """The law of d = phi'(h)^2, h ~ N(0, q), as a quadrature rule, and psi_D(u) = E[u d / (1 - u d)].
+
+    psi_D has a cut where 1/u lies in the range of d; near it the integrand has poles close to
+    the real h axis and a real quadrature rule fails. For analytic phi' we integrate instead along
+    h + i s eps(h), with eps ~ -d'(h) (smoothed by a central difference so that its derivative is
+    exact) and s = sign(Im 1/u): then Im d(h + i s eps) ~ -s eps d' has the opposite sign to
+    Im(1/u) - the poles stay on the far side of the contour, and the integrand is bounded. Cauchy's
+    theorem makes the value the same as on the real axis wherever both are accurate (tested).
+    """
+
+    def __init__(self, act: Activation, q: float, order: int):
+        h, w = gauss_rule(0.0, math.sqrt(q), act.kinks, order)
+        d = act.dphi(h) ** 2
+        self.atom = float(w[d == 0].sum())  # P(phi'(h) = 0): ReLU's inactive units
+        keep = d > 0
+        h, w, d = h[keep], w[keep], d[keep]
+        self.w, self.d = w, d
+        self.dmax = float(d.max())
+        self.mean = float((w * d).sum())
+        self.rel_var = float((w * d * d).sum()) / self.mean**2 - 1  # s_D
+        self.contours = {}
+        deform = _contour(act, h, q)
+        self.deformed = deform is not None
+        for s in (1.0, -1.0):
+            if deform is None:
+                self.contours[s] = (w.astype(complex), d.astype(complex))
+            else:
+                eps, deps = s * deform[0], s * deform[1]
+                z = h + 1j * eps
+                weight = w * np.exp(-(z * z - h * h) / (2 * q)) * (1 + 1j * deps)
+                self.contours[s] = (weight, act.dphi_impl(z, NumpyOps) ** 2)
+
+    def psi(self, u):
+        """psi_D(u) and its first two derivatives, for complex u (array)."""
+        u = np.asarray(u, dtype=complex)
+        s = 1.0 if np.all(u.imag <= 0) else -1.0  # sign of Im(1/u); scalar u in practice
+        weight, d = self.contours[s]
+        r = 1.0 / (1.0 - u[..., None] * d)
+        wd = weight * d
+        p = (wd * u[..., None] * r).sum(-1)
+        p1 = (wd * r * r).sum(-1)
+        p2 = (2 * wd * d * r**3).sum(-1)
+        return p, p1, p2
+
+
+def _contour(act: Activation, h: np.ndarray, q: float, delta: float = 0.05):
+    """The deformation eps(h) and eps'(h) for analytic phi' (None when phi' is not analytic)."""
+    if act.kinks:
+        return None
+    dphi = lambda z: act.dphi_impl(z, NumpyOps)  # noqa: E731
+    d2phi = lambda z: act.d2phi_impl(z, NumpyOps)  # noqa: E731
+    x0, step = np.array([0.37, -1.3]), 1e-5
+    try:  # analytic continuation check: phi'(x + i s) = phi'(x) + i s phi''(x) + O(s^2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            ok = np.allclose(dphi(x0 + 1j * step), dphi(x0) + 1j * step * d2phi(x0), rtol=0, atol=1e-8)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        return None
+    d = lambda x: dphi(x) ** 2  # noqa: E731
+    dd = lambda x: 2 * dphi(x) * d2phi(x)  # noqa: E731
+    g = -(d(h + delta) - d(h - delta)) / (2 * delta)
+    dg = -(dd(h + delta) - dd(h - delta)) / (2 * delta)
+    top = np.abs(g).max()
+    if not np.isfinite(top) or top == 0:
+        return None
+    amp = 0.5 * min(math.sqrt(q), 1.0) / top  # well inside tanh's poles (i pi/2) and the Gaussian's scale
+    return amp * g.real, amp * dg.real
 
 
 def _setup(activation, sigma_w2, sigma_b2, depth, weights, q, order):
@@ -46,16 +176,16 @@ def _setup(activation, sigma_w2, sigma_b2, depth, weights, q, order):
     depth = check_positive_int(depth, "depth")
     if weights not in ("gaussian", "orthogonal"):
         raise ValueError(f"weights must be 'gaussian' or 'orthogonal', got {weights!r}")
-    q = float(length_fixed_point(act, sw, sigma_b2)) if q is None else float(check_variance(q, "q"))
+    q = float(length_fixed_point(act, sw, sigma_b2)) if q is None else float(check_variance(q, "q", positive=True))
     x, w = gauss_rule(0.0, np.sqrt(q), act.kinks, order)
-    d = act.dphi(x) ** 2  # the law of D^2 as a quadrature rule: values d with weights w
+    d = act.dphi(x) ** 2
     mean_d = float((w * d).sum())
     mean = (sw * mean_d) ** depth
     # Normalised variances add under free multiplicative convolution:
     # var/mean^2 of JJ^T = L (s_W + s_D), s_W = 1 (Gaussian) or 0 (orthogonal), s_D = E[d^2]/E[d]^2 - 1.
-    s_d = float((w * d * d).sum()) / mean_d**2 - 1
+    s_d = max(float((w * d * d).sum()) / mean_d**2 - 1, 0.0)
     rel_sd = float(np.sqrt(depth * ((1.0 if weights == "gaussian" else 0.0) + s_d)))
-    return act, sw, depth, weights, w, d, mean_d, mean, rel_sd
+    return act, sw, depth, q, mean, rel_sd
 
 
 def jacobian_moments(
@@ -85,71 +215,131 @@ def jacobian_spectrum(
     weights: str = "gaussian",
     q: float | None = None,
     lam: np.ndarray | None = None,
-    eps: float = 1e-8,
-    order: int = 2 * DEFAULT_ORDER,
+    order: int = 8 * DEFAULT_ORDER,
+    tail: float = 1e-8,
 ) -> SpectralDensity:
-    """Free-probability density of the squared singular values of an L-layer network's Jacobian
-    (Gaussian weights; for orthogonal weights use `jacobian_moments`).
+    """Free-probability density of the squared singular values of an L-layer network's Jacobian,
+    for Gaussian or orthogonal weights (Pennington, Schoenholz & Ganguli 2017, eqs. 8-13).
 
     Args:
         q: pre-activation variance (default q*, the fixed point).
-        lam: points at which to evaluate the density (default: 600 log-spaced points covering the support).
-        eps: distance above the real axis at which the Stieltjes transform is evaluated (relative to lambda).
+        lam: points at which to evaluate the density (default: ~2000 points resolving the upper
+            edge, the bulk and, log-spaced, the region near 0).
+        order: Gauss-Legendre nodes per panel of the law of phi'(h)^2.
+        tail: the continuation may stop where the density is below `tail` x its maximum (the
+            exponentially small lower tail); the density is then 0 below `lower_cutoff`.
+
+    Raises:
+        RuntimeError: if the continuation fails where the density is not negligible.
     """
-    if weights == "orthogonal":
-        raise NotImplementedError(
-            "the density for orthogonal weights is not available yet (its narrow band defeats the branch "
-            "continuation); jacobian_moments gives its exact mean and variance"
-        )
-    setup = _setup(activation, sigma_w2, sigma_b2, depth, weights, q, order)
-    act, sw, depth, weights, w, d, mean_d, mean, rel_sd = setup
+    act, sw, depth, q, mean, rel_sd = _setup(activation, sigma_w2, sigma_b2, depth, weights, q, order)
+    law = _DerivativeLaw(act, q, check_positive_int(order, "order"))
+    variance = mean**2 * rel_sd**2
+    atoms = ((0.0, law.atom),) if law.atom > 0 else ()
+    if weights == "orthogonal" and law.rel_var < 1e-14:  # phi' constant: J = const x orthogonal
+        lam = np.array([mean]) if lam is None else as_float_array(lam, "lam")
+        return SpectralDensity(lam, np.zeros_like(lam), mean, variance, atoms + ((mean, 1.0 - law.atom),), mean)
 
-    def psi_d(u):
-        t = u[:, None] * d
-        return (w * t / (1 - t)).sum(1), (w * d / (1 - t) ** 2).sum(1)
+    if (
+        weights == "orthogonal" and depth == 1
+    ):  # J J^T = sigma_w^2 D^2: the law of d itself, u = sigma_w^2 / x on the cut
+        if not law.deformed:
+            raise NotImplementedError(
+                f"depth 1 with orthogonal weights needs an analytic phi' ({act.name} has kinks or no complex form)"
+            )
+        top = sw * law.dmax
+        if lam is None:
+            lam = np.unique(
+                np.concatenate([top * (1 - (np.arange(1, 1000) / 1000) ** 2), top * np.geomspace(1e-14, 1e-3, 300)])
+            )
+        lam = as_float_array(lam, "lam")
+        inside = (lam > 0) & (lam < top)
+        p = law.psi(sw / lam[inside] + 0j)[0]  # boundary value from Im u < 0, the physical side
+        density = np.zeros_like(lam)
+        density[inside] = np.maximum(-((1 + p) / lam[inside]).imag / np.pi, 0.0)
+        return SpectralDensity(lam, density, mean, variance, atoms, top)
 
-    def residual(u, inv_x):
-        p, dp = psi_d(u)
-        if weights == "gaussian":
-            base, dbase = u / (sw * p), (p - u * dp) / (sw * p * p)
-        else:
-            base, dbase = (1 + p) * u / (sw * p), (dp * u + (1 + p) * p - (1 + p) * u * dp) / (sw * p * p)
-        f = p / (1 + p) * base**depth - inv_x
-        df = dp / (1 + p) ** 2 * base**depth + p / (1 + p) * depth * base ** (depth - 1) * dbase
-        return f, df
+    a = 1.0 - depth * (0.0 if weights == "gaussian" else 1.0)
+    log_sw = depth * math.log(sw)
 
+    def log_x(u):
+        """F(u) = log x(u), F', F'', psi_D(u), and the size of F's terms (for a rounding-level test)."""
+        p, p1, p2 = law.psi(u)
+        terms = (a * np.log(1 + p), (depth - 1) * np.log(p), -depth * np.log(u), log_sw)
+        f1 = a * p1 / (1 + p) + (depth - 1) * p1 / p - depth / u
+        f2 = a * (p2 / (1 + p) - (p1 / (1 + p)) ** 2) + (depth - 1) * (p2 / p - (p1 / p) ** 2) + depth / u**2
+        return sum(terms), f1, f2, p, sum(abs(t) for t in terms)
+
+    u_edge, log_top, f2_edge = _upper_edge(log_x, law.dmax)
+    top = math.exp(log_top)
     if lam is None:
-        if rel_sd < 0.3:  # a narrow band around the mean: resolve it linearly
-            lam = mean * (1 + np.linspace(-10 * rel_sd, 10 * rel_sd, 2001))
-            lam = lam[lam > 0]
-        else:
-            top = mean * (1 + 10 * rel_sd) ** 2 * (depth + 1) ** 1.0
-            lam = np.geomspace(top, top * 1e-14, 1500)
-    lam = np.asarray(lam, dtype=np.float64)
-    order_idx = np.argsort(-lam)  # continue from large lambda downwards
-    dens = np.empty_like(lam)
+        k = np.arange(1, 1000) / 1000
+        parts = [top * (1 - k**2), top * np.geomspace(1e-14, 1e-3, 300)]
+        if rel_sd < 0.5:  # a band around the mean: resolve it linearly too
+            parts.append(np.linspace(max(mean * (1 - 8 * rel_sd), 0.0), top, 1000)[1:-1])
+        lam = np.unique(np.concatenate(parts))
+        lam = lam[lam > 0]
+    lam = as_float_array(lam, "lam")
+    density, cutoff = _continue_density(log_x, u_edge, log_top, f2_edge, lam, tail)
+    return SpectralDensity(lam, density, mean, variance, atoms, top, cutoff)
 
-    def newton(u, xz):
-        for _ in range(100):
-            f, df = residual(u, 1.0 / xz)
-            step = f / df
-            u = u - step
-            if abs(step[0]) <= 1e-13 * abs(u[0]):
-                break
-        return u
 
-    # Continue along lambda at a comfortable distance eps_path above the real axis (the physical
-    # branch acquires its imaginary part smoothly there), then, at each lambda, follow the root
-    # down to the requested eps by a homotopy in eps.
-    eps_path = max(eps, 1e-3)
-    ladder = np.geomspace(eps_path, eps, max(2, int(round(np.log10(eps_path / eps))) + 1))
-    u_path = np.array([mean / (lam[order_idx[0]] * mean_d)], dtype=complex)  # u ~ chi_1^L / (x E[d])
-    for i in order_idx:
-        u_path = newton(u_path, lam[i] * (1 + 1j * eps_path))
-        u = u_path
-        for e in ladder[1:]:
-            u = newton(u, lam[i] * (1 + 1j * e))
-        xz = lam[i] * (1 + 1j * ladder[-1])
-        p, _ = psi_d(u)
-        dens[i] = max(-((1 + p[0]) / xz).imag / np.pi, 0.0)
-    return SpectralDensity(lam, dens, mean, mean**2 * rel_sd**2)
+def _upper_edge(log_x, dmax: float):
+    """The first stationary point u_e of F = log x(u) on (0, 1/max d): the upper spectral edge."""
+    from scipy.optimize import brentq
+
+    us = np.geomspace(1e-12, 1 - 1e-10, 4000) / dmax
+    f1 = log_x(us)[1].real
+    change = np.nonzero(np.sign(f1[1:]) != np.sign(f1[:-1]))[0]
+    if not change.size:
+        raise RuntimeError("the spectrum's upper edge was not found (x(u) has no stationary point below the cut)")
+    k = change[0]
+    u_e = brentq(lambda u: log_x(np.array(u))[1].real, us[k], us[k + 1], xtol=1e-15 * us[k], rtol=1e-15)
+    f, _, f2, _, _ = log_x(np.array(u_e))
+    return u_e, float(f.real), float(f2.real)
+
+
+def _newton(log_x, u, target, max_iter=10):
+    for _ in range(max_iter):
+        f, f1, _, _, size = log_x(u)
+        res = f - target
+        res = res.real + 1j * ((res.imag + np.pi) % (2 * np.pi) - np.pi)  # x(u) = x: F is defined mod 2 pi i
+        step = res / f1
+        u = u - step
+        if abs(step) <= 1e-13 * abs(u) or abs(res) <= 1e-14 * size:
+            return u, True
+    return u, False
+
+
+def _continue_density(log_x, u_edge, log_top, f2_edge, lam, tail):
+    """Follow the physical root u(x) from the upper edge down the real x axis through every lam."""
+    density = np.zeros_like(lam)
+    order = np.argsort(-lam)
+    u, cur, peak, cutoff = None, log_top, 0.0, 0.0
+    for n, i in enumerate(order):
+        if lam[i] <= 0:
+            continue
+        target = math.log(lam[i])
+        if target >= log_top - 1e-12:
+            continue  # above the support (or on its edge, where rho = 0)
+        if u is None:  # leave the edge on the physical branch (Im psi_D < 0, i.e. Im u < 0)
+            start = min(log_top - target, 1e-6)
+            u, cur = np.array(u_edge - 1j * math.sqrt(2 * start / f2_edge)), log_top - start
+        while cur > target + 1e-12:  # closer than that, u(x) moves by less than the solve's rounding
+            h = min(cur - target, 0.05)
+            while True:
+                guess = u - h / log_x(u)[1]
+                new, ok = _newton(log_x, guess, cur - h)
+                if ok and abs(new - guess) <= 0.2 * abs(guess - u) + 1e-9 * abs(u):
+                    break
+                h /= 2
+                if h < 1e-14:
+                    last = density[order[n - 1]] if n else 0.0
+                    if last <= tail * peak:  # lost in the exponentially small lower tail: stop here
+                        return density, math.exp(cur)
+                    raise RuntimeError(f"the density's continuation failed at lambda = {math.exp(cur):.6g}")
+            u, cur = new, cur - h
+        p = log_x(u)[3]
+        density[i] = max(-((1 + p) / lam[i]).imag / np.pi, 0.0)
+        peak = max(peak, density[i])
+    return density, cutoff

@@ -104,8 +104,91 @@ def test_free_probability_density_reproduces_marchenko_pastur_and_fuss_catalan()
     lam, rho = spec.lam[::-1], spec.density[::-1]
     assert trapezoid(lam * rho, lam) == pytest.approx(1.0, abs=1e-3)  # Fuss-Catalan: mean 1
     assert trapezoid(lam**2 * rho, lam) == pytest.approx(5.0, abs=1e-2)  # second moment L + 1
-    with pytest.raises(NotImplementedError, match="orthogonal"):
-        jacobian_spectrum("tanh", 1.0, 0.0, 4, weights="orthogonal")
+
+
+def test_orthogonal_depth_one_is_the_law_of_phi_prime_squared():
+    # One orthogonal layer: JJ^T = sigma_w^2 D^2, whose law is that of sigma_w^2 sech^4(h), h ~ N(0, q):
+    # rho(x) = 2 N(h; q) / (sigma_w^2 |d sech^4 / dh|) at h = arccosh((x / sigma_w^2)^(-1/4)).
+    # The free-probability code gets it as a boundary value of psi_D on its cut (the deformed contour).
+    from randfield.spectra import jacobian_spectrum
+
+    sw, q = 1.7, 0.6
+    t = np.array([0.1, 0.3, 0.5, 0.8, 0.95, 0.99])
+    h = np.arccosh(t**-0.25)
+    exact = 2 * np.exp(-(h**2) / (2 * q)) / np.sqrt(2 * np.pi * q) / (4 * t * np.tanh(h)) / sw
+    spec = jacobian_spectrum("tanh", sw, 0.0, 1, weights="orthogonal", q=q, lam=sw * t)
+    np.testing.assert_allclose(spec.density, exact, rtol=1e-9)
+
+
+@pytest.mark.parametrize("u", [3 - 1e-3j, 3 - 0.05j, 1.05 - 1e-3j, 1.2 - 0.3j, 0.5 + 0j])
+def test_psi_d_on_the_deformed_contour_matches_mpmath_near_the_cut(u):
+    import mpmath as mp
+
+    from randfield.spectra import _DerivativeLaw
+
+    q = 0.6
+    mp.mp.dps = 30
+    pole = float(mp.re(mp.acosh(mp.mpc(u) ** 0.25)))  # sech^4 z = 1/u: the integrand's near-real poles
+    f = lambda z: mp.npdf(z, 0, mp.sqrt(q)) * u * mp.sech(z) ** 4 / (1 - u * mp.sech(z) ** 4)  # noqa: E731
+    cuts = sorted({0.0, pole, -pole, pole + 0.01, pole - 0.01, -pole + 0.01, -pole - 0.01})
+    ref = complex(mp.quad(f, [-mp.inf, *cuts, mp.inf], maxdegree=12))
+    p = _DerivativeLaw(rf.get_activation("tanh"), q, 80).psi(np.array(u))[0]
+    assert abs(p - ref) < 1e-12 * max(1.0, abs(ref))
+
+
+@pytest.mark.parametrize(
+    "activation, sw, sb, depth",
+    [("tanh", 1.0492, 1e-4, 16), ("tanh", 1.0492, 1e-4, 128), ("erf", 1.5, 0.1, 32), ("relu", 2.0, 0.0, 16)],
+)
+def test_orthogonal_density_has_the_exact_free_cumulants(activation, sw, sb, depth):
+    from scipy.integrate import trapezoid
+
+    from randfield.spectra import jacobian_moments, jacobian_spectrum
+
+    spec = jacobian_spectrum(activation, sw, sb, depth, weights="orthogonal")
+    mean, var = jacobian_moments(activation, sw, sb, depth, weights="orthogonal")
+    order = np.argsort(spec.lam)
+    lam, rho = spec.lam[order], spec.density[order]
+    moment = [trapezoid(rho * lam ** (k + 1), np.log(lam)) for k in range(3)]  # d lam = lam d log lam
+    assert moment[1] == pytest.approx(mean, rel=2e-3)
+    assert moment[2] - moment[1] ** 2 == pytest.approx(var, rel=2e-3)
+    if activation == "tanh":  # near isometry the band sits away from 0: all the mass is on the grid
+        assert moment[0] == pytest.approx(1.0, abs=1e-3)
+    if activation == "relu":  # inactive units: an atom of mass P(phi' = 0) = 1/2 at 0
+        assert spec.point_masses == ((0.0, pytest.approx(0.5, abs=1e-12)),)
+
+
+def test_linear_orthogonal_network_is_an_exact_isometry_up_to_scale():
+    from randfield.spectra import jacobian_spectrum
+
+    spec = jacobian_spectrum("linear", 1.3, 0.0, 7, weights="orthogonal", q=1.0)  # no q* when sigma_w^2 > 1
+    assert spec.point_masses == ((pytest.approx(1.3**7, rel=1e-14), 1.0),)
+    assert spec.variance == 0.0 and not np.any(spec.density)
+
+
+@pytest.mark.parametrize(
+    "activation, sw, sb, weights",
+    [("tanh", 1.0492, 1e-4, "orthogonal"), ("tanh", 1.0492, 1e-4, "gaussian"), ("relu", 2.0, 0.0, "orthogonal")],
+)
+def test_simulated_jacobian_spectra_match_the_free_probability_law(activation, sw, sb, weights):
+    # Kolmogorov-Smirnov distance between 6 networks x 400 squared singular values and the predicted
+    # law. Tolerance: the i.i.d. KS critical value at alpha = 1e-3 for n = 2400 samples; eigenvalue
+    # repulsion makes the empirical CDF fluctuate less than i.i.d. samples would, so it is conservative.
+    from randfield.spectra import jacobian_spectrum
+
+    depth, width, nets = 16, 400, 6
+    q = float(rf.length_fixed_point(activation, sw, sb)) or 1.0
+    lam = (
+        jacobian_singular_values(
+            activation, sw, sb, width=width, depth=depth, n_networks=nets, weights=weights, q_input=q, device="cpu"
+        )
+        ** 2
+    )
+    tol = 1.95 / np.sqrt(lam.size)
+    assert jacobian_spectrum(activation, sw, sb, depth, weights=weights, q=q).ks_distance(lam) < tol
+    if activation == "tanh" and weights == "orthogonal":  # the test has power: the other weights' law is far
+        other = jacobian_spectrum(activation, sw, sb, depth, weights="gaussian", q=q)
+        assert other.ks_distance(lam) > 3 * tol
 
 
 @pytest.mark.parametrize("weights", ["gaussian", "orthogonal"])
