@@ -259,13 +259,12 @@ def jacobian_spectrum(
         density[inside] = np.maximum(-((1 + p) / lam[inside]).imag / np.pi, 0.0)
         return SpectralDensity(lam, density, mean, variance, atoms, top)
 
-    a = 1.0 - depth * (0.0 if weights == "gaussian" else 1.0)
-    log_sw = depth * math.log(sw)
+    a = _log_1p_coefficient(depth, weights)
 
     def log_x(u):
         """F(u) = log x(u), F', F'', psi_D(u), and the size of F's terms (for a rounding-level test)."""
         p, p1, p2 = law.psi(u)
-        terms = (a * np.log(1 + p), (depth - 1) * np.log(p), -depth * np.log(u), log_sw)
+        terms = spectral_log_x_terms(p, u, depth, sw, weights)
         f1 = a * p1 / (1 + p) + (depth - 1) * p1 / p - depth / u
         f2 = a * (p2 / (1 + p) - (p1 / (1 + p)) ** 2) + (depth - 1) * (p2 / p - (p1 / p) ** 2) + depth / u**2
         return sum(terms), f1, f2, p, sum(abs(t) for t in terms)
@@ -282,6 +281,19 @@ def jacobian_spectrum(
     lam = as_float_array(lam, "lam")
     density, cutoff = _continue_density(log_x, u_edge, log_top, f2_edge, lam, tail)
     return SpectralDensity(lam, density, mean, variance, atoms, top, cutoff)
+
+
+def _log_1p_coefficient(depth: int, weights: str) -> float:
+    return 1.0 if weights == "gaussian" else 1.0 - depth
+
+
+def spectral_log_x_terms(p, u, depth: int, sigma_w2: float, weights: str) -> tuple:
+    """The terms of log x(u), the spectral point where psi_J(1/x) = p = psi_D(u) (module docstring):
+    chi_J(p) = p/(1 + p) (S_W(p) S_D(p))^L = 1/x with S_D(p) = (1 + p) u / p gives
+    log x = a log(1 + p) + (L - 1) log p - L log u + L log sigma_w^2, a = 1 (Gaussian), 1 - L (orthogonal).
+    Derived symbolically in theory/verify_closed_forms.py (check 9)."""
+    a = _log_1p_coefficient(depth, weights)
+    return a * np.log(1 + p), (depth - 1) * np.log(p), -depth * np.log(u), depth * math.log(sigma_w2)
 
 
 def _upper_edge(log_x, dmax: float):

@@ -19,6 +19,10 @@ Run: python theory/verify_closed_forms.py   (tests/test_theory.py runs it too)
    c' = sigma_w^2 E[phi'(sqrt(q*) z)]^2 c + O(c^3) (Mehler's series of an odd phi has only odd powers).
 8. Stein's lemma used for the length-map slope: d/dq E[f(sqrt(q) z)] = E[f''(sqrt(q) z)]/2,
    checked symbolically for f = x^4 and f = exp(a x).
+9. Free probability (randfield.spectra): the S-transform of W^T W is 1/(sigma_w^2 (1 + z)) for
+   Gaussian W (Marchenko-Pastur moments sigma_w^{2k} Catalan_k, inverted as a series) and 1/sigma_w^2
+   for orthogonal W; the spectral equation x(u) the library solves follows from
+   S_J = (S_W S_D)^L; and for one linear Gaussian layer it gives the Marchenko-Pastur density.
 """
 
 from __future__ import annotations
@@ -162,6 +166,46 @@ def main() -> int:
         lhs = sp.diff(gaussian_mean(f, x, q), q)
         rhs = gaussian_mean(sp.diff(f, x, 2), x, q) / 2
         check(f"Stein: d/dq E[{f}] = E[f'']/2", sp.simplify(lhs - rhs) == 0)
+
+    # 9. S-transforms: psi(u) = sum_k m_k u^k, chi = psi^{-1}, S(z) = (1 + z)/z chi(z)
+    z, u, s2 = sp.symbols("z u s2", positive=True)
+    order = 6
+    psi_mp = sum(s2**k * sp.catalan(k) * u**k for k in range(1, order + 1))
+    coeffs = sp.symbols(f"c1:{order + 1}")
+    ansatz = sum(c * z**k for k, c in enumerate(coeffs, start=1))
+    eqs = sp.Poly(sp.expand(psi_mp.subs(u, ansatz)) - z, z).all_coeffs()[::-1][1 : order + 1]
+    chi = ansatz.subs(sp.solve(eqs, coeffs, dict=True)[0])
+    s_mp = sp.series((1 + z) / z * chi, z, 0, order - 1).removeO()
+    check(
+        "S-transform of Gaussian W^T W = 1/(sigma_w^2 (1 + z))",
+        sp.simplify(s_mp - sp.series(1 / (s2 * (1 + z)), z, 0, order - 1).removeO()) == 0,
+    )
+    chi_o = sp.solve(sp.Eq(s2 * u / (1 - s2 * u), z), u)[0]  # W^T W = sigma_w^2 I
+    check("S-transform of orthogonal W^T W = 1/sigma_w^2", sp.simplify((1 + z) / z * chi_o - 1 / s2) == 0)
+
+    # spectral equation: z = psi_D(u) = p, S_D = (1 + p)/p u, chi_J(p) = p/(1 + p) (S_W S_D)^L = 1/x
+    from randfield.spectra import spectral_log_x_terms
+
+    p, L = sp.symbols("p L", positive=True)
+    s_d = (1 + p) / p * u
+    point = {p: 0.37, u: 0.81, s2: 1.3, L: 7}
+    for name, s_w in (("gaussian", 1 / (s2 * (1 + p))), ("orthogonal", 1 / s2)):
+        log_x = -sp.log(p / (1 + p) * (s_w * s_d) ** L)
+        library = sum(spectral_log_x_terms(0.37, 0.81, 7, 1.3, name))
+        check(
+            f"spectra: log x(u) for {name} weights derived from S_J = (S_W S_D)^L matches the library",
+            abs(float(log_x.subs(point)) - library) < 1e-13,
+        )
+
+    # one linear Gaussian layer (D = I, psi_D = u/(1 - u)): x = s2 (1 + p)/u -> rho = MP density
+    xx = sp.Symbol("x", positive=True)
+    roots = sp.solve(sp.Eq(s2 / (u * (1 - u)), xx), u)  # (1 + p)/p * s2 p / u with p = u/(1 - u)
+    vals = [sp.im(((1 + r / (1 - r)) / xx).subs({s2: 1, xx: sp.Rational(3, 2)})) for r in roots]
+    mp_density = sp.sqrt(4 * sp.Rational(3, 2) - sp.Rational(9, 4)) / (2 * sp.pi * sp.Rational(3, 2))
+    check(
+        "spectra: one Gaussian layer gives Marchenko-Pastur, rho(3/2) = sqrt(4x - x^2)/(2 pi x)",
+        any(sp.simplify(-v / sp.pi - mp_density) == 0 for v in vals),
+    )
 
     print(f"{len(failures)} failed")
     return 1 if failures else 0
