@@ -260,6 +260,75 @@ def cmd_geometry(args) -> int:
     return 0
 
 
+def cmd_spectrum(args) -> int:
+    from .spectra import jacobian_spectrum
+
+    spec = jacobian_spectrum(args.activation, args.sigma_w2, args.sigma_b2, args.depth, weights=args.weights)
+    probs = np.array([0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
+    grid = np.sort(np.concatenate([spec.lam, [loc for loc, _ in spec.point_masses]]))
+    cdf = np.maximum.accumulate(spec.cdf(grid))
+    quantiles = grid[np.minimum(np.searchsorted(cdf, probs), grid.size - 1)]
+    out = {
+        "activation": args.activation,
+        "sigma_w2": args.sigma_w2,
+        "sigma_b2": args.sigma_b2,
+        "depth": args.depth,
+        "weights": args.weights,
+        "mean": spec.mean,
+        "variance": spec.variance,
+        "upper_edge": spec.upper_edge,
+        "point_masses": [list(pm) for pm in spec.point_masses],
+        "quantiles": dict(zip([f"{p:g}" for p in probs], quantiles.tolist())),
+    }
+    if args.simulate:
+        from .maps import length_fixed_point
+        from .montecarlo import jacobian_singular_values
+
+        q = float(length_fixed_point(args.activation, args.sigma_w2, args.sigma_b2))
+        lam = (
+            jacobian_singular_values(
+                args.activation,
+                args.sigma_w2,
+                args.sigma_b2,
+                width=args.width,
+                depth=args.depth,
+                n_networks=args.samples,
+                weights=args.weights,
+                q_input=q if q > 0 else 1.0,
+                seed=args.seed,
+                device=args.device,
+            )
+            ** 2
+        )
+        out["simulation"] = {
+            "mean": float(lam.mean()),
+            "variance": float(lam.var()),
+            "quantiles": dict(zip([f"{p:g}" for p in probs], np.quantile(lam, probs).tolist())),
+            "ks_distance": spec.ks_distance(lam),
+            "ks_critical_iid_1e-3": 1.95 / np.sqrt(lam.size),
+        }
+    if args.json:
+        print(_json(out))
+        return 0
+    print(
+        f"squared singular values of the input-output Jacobian, {args.activation}, {args.weights} weights, "
+        f"depth {args.depth} (free probability, Pennington et al. 2017)"
+    )
+    sim = out.get("simulation")
+    print(f"{'':>12} {'theory':>12}" + (f" {'simulation':>12}" if sim else ""))
+    print(f"{'mean':>12} {spec.mean:>12.5g}" + (f" {sim['mean']:>12.5g}" if sim else ""))
+    print(f"{'variance':>12} {spec.variance:>12.5g}" + (f" {sim['variance']:>12.5g}" if sim else ""))
+    for key, val in out["quantiles"].items():
+        print(f"{'q' + key:>12} {val:>12.5g}" + (f" {sim['quantiles'][key]:>12.5g}" if sim else ""))
+    print(f"upper edge {spec.upper_edge:.6g}" + "".join(f"; atom {m:.3g} at {loc:g}" for loc, m in spec.point_masses))
+    if sim:
+        print(
+            f"KS distance {sim['ks_distance']:.4f} over {lam.size} values "
+            f"(i.i.d. critical value at 0.1%: {sim['ks_critical_iid_1e-3']:.4f})"
+        )
+    return 0
+
+
 def cmd_init(args) -> int:
     from .init import alternatives, select
 
@@ -523,6 +592,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
     p.set_defaults(func=cmd_geometry)
+
+    p = sub.add_parser("spectrum", help="Jacobian singular-value law by free probability (Gaussian/orthogonal weights)")
+    _add_network(p, depth=True)
+    p.add_argument("--weights", choices=["gaussian", "orthogonal"], default="gaussian")
+    p.add_argument("--simulate", action="store_true", help="also simulate square networks and report the KS distance")
+    p.add_argument("--width", type=int, default=400)
+    p.add_argument("--samples", type=int, default=8, help="independent networks")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None)
+    p.set_defaults(func=cmd_spectrum)
 
     p = sub.add_parser("init", help="recommend an initialisation (edge of chaos, depth scale, dynamical isometry)")
     p.add_argument("--activation", default="tanh")

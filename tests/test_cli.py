@@ -99,7 +99,7 @@ def test_init_command_and_help_lists_every_subcommand(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     commands = ("maps", "phase-diagram", "critical", "kernel", "simulate", "compare", "geometry", "init", "figures")
-    for cmd in commands + ("train", "evaluate"):
+    for cmd in commands + ("spectrum", "sweep", "train", "evaluate"):
         assert cmd in out
 
 
@@ -126,3 +126,31 @@ def test_train_then_evaluate(tmp_path, capsys):
     assert evaluated["derivative_mse"] == pytest.approx(trained["derivative_mse"], rel=1e-12)
     assert evaluated["rollouts"]["dg"]["energy_mse"] == pytest.approx(trained["rollouts"]["dg"]["energy_mse"], rel=1e-9)
     assert main(["evaluate", str(tmp_path / "missing.pt")]) == 2
+
+
+def test_spectrum_command_theory_and_simulation(capsys):
+    # A linear network with orthogonal weights is sigma_w^L times an orthogonal matrix: one atom at sigma_w^(2L).
+    assert (
+        main(
+            [
+                "spectrum",
+                "--activation",
+                "linear",
+                "--sigma-w2",
+                "0.5",
+                "--depth",
+                "3",
+                "--weights",
+                "orthogonal",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["point_masses"] == [[pytest.approx(0.125, rel=1e-14), 1.0]] and data["variance"] == 0.0
+    argv = ["spectrum", "--sigma-w2", "1.0492", "--sigma-b2", "1e-4", "--depth", "8", "--weights", "orthogonal"]
+    assert main([*argv, "--simulate", "--width", "200", "--samples", "4", "--device", "cpu", "--json"]) == 0
+    sim = json.loads(capsys.readouterr().out)["simulation"]
+    assert sim["ks_distance"] < sim["ks_critical_iid_1e-3"]
+    assert main(argv) == 0 and "upper edge" in capsys.readouterr().out
