@@ -91,26 +91,16 @@ def _canonical(cell: dict) -> dict:
     return {"model_options": {}, **cell, "train_config": asdict(TrainConfig(**cell.get("train_config", {})))}
 
 
-def run_cell(job: CellJob) -> dict:
-    """Train and evaluate one cell; reads/writes `cache_dir/<key>.json` when cache_dir is set."""
+def train_cell(job: CellJob):
+    """Generate the cell's data and train its model: (model in float64, system, test set, history)."""
     import torch
 
     from .data import generate, get_system
-    from .metrics import derivative_mse, evaluation_set, rollout_metrics
     from .models import get_model
     from .training import fit
 
-    config = {k: v for k, v in asdict(job).items() if k not in ("cache_dir", "reuse_stale")}
-    meta = json.loads(json.dumps(provenance({"cell": config})))
-    path = Path(job.cache_dir) / f"{job.key()}.json" if job.cache_dir else None
-    if path is not None and path.exists():
-        old = json.loads(path.read_text())
-        same_code = job.reuse_stale or all(old.get(k) == meta[k] for k in meta if k != "config")
-        if same_code and _canonical(old.get("config", {}).get("cell", {})) == _canonical(meta["config"]["cell"]):
-            return old["result"]
     system = get_system(job.system)
-    data = generate(system, seed=0, **job.data)
-    train, test = data.split(system.protocol.test_fraction)
+    train, test = generate(system, seed=0, **job.data).split(system.protocol.test_fraction)
     torch.manual_seed(job.seed)
     model = get_model(
         job.model,
@@ -121,6 +111,22 @@ def run_cell(job: CellJob) -> dict:
     )
     history = fit(model, train, seed=job.seed, progress=False, **job.train_config)
     model.double()  # evaluate in float64 whatever the training precision (the implicit solves need it)
+    return model, system, test, history
+
+
+def run_cell(job: CellJob) -> dict:
+    """Train and evaluate one cell; reads/writes `cache_dir/<key>.json` when cache_dir is set."""
+    from .metrics import derivative_mse, evaluation_set, rollout_metrics
+
+    config = {k: v for k, v in asdict(job).items() if k not in ("cache_dir", "reuse_stale")}
+    meta = json.loads(json.dumps(provenance({"cell": config})))
+    path = Path(job.cache_dir) / f"{job.key()}.json" if job.cache_dir else None
+    if path is not None and path.exists():
+        old = json.loads(path.read_text())
+        same_code = job.reuse_stale or all(old.get(k) == meta[k] for k in meta if k != "config")
+        if same_code and _canonical(old.get("config", {}).get("cell", {})) == _canonical(meta["config"]["cell"]):
+            return old["result"]
+    model, system, test, history = train_cell(job)
     evaluation = evaluation_set(system, job.n_initial)
     result = {
         "final_loss": float(history.losses[-1]),

@@ -40,17 +40,35 @@ def derivative_mse(model, test: Trajectories) -> float:
     return float(np.mean((f - test.derivatives.reshape(f.shape)) ** 2))
 
 
-def evaluation_set(system, n_initial: int = 15, seed: int = 1234) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def evaluation_set(
+    system, n_initial: int = 15, seed: int = 1234, protocol: str = "randfield"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(t, u0, reference) for rollouts: the protocol's evaluation grid, n_initial fresh initial
-    conditions from the system's sampler and their reference solution (n_initial, T, dim)."""
+    conditions and their reference solution (n_initial, T, dim).
+
+    protocol: "randfield" draws the initial conditions from the system's own sampler (the training
+    distribution); "dgnet" follows DGNet's ODE scripts (anchors B1 §1.3.4): every coordinate
+    uniform in magnitude on [0.2, 1.0] with a random sign (1-degree-of-freedom systems only).
+    """
     sys_ = get_system(system)
     t = np.linspace(0.0, sys_.protocol.eval_t_end, sys_.protocol.eval_points)
-    u0 = sys_.sample_initial(np.random.default_rng(seed), n_initial)
+    rng = np.random.default_rng(seed)
+    if protocol == "randfield":
+        u0 = sys_.sample_initial(rng, n_initial)
+    elif protocol == "dgnet":
+        if sys_.dim != 2:
+            raise ValueError(f"protocol 'dgnet' is defined for (q, p) systems, not {sys_.name} (dim {sys_.dim})")
+        u0 = rng.uniform(0.2, 1.0, (n_initial, 2)) * rng.choice([-1.0, 1.0], (n_initial, 2))
+    else:
+        raise ValueError(f"protocol must be 'randfield' or 'dgnet', got {protocol!r}")
     return t, u0, sys_.reference(u0, t)
 
 
-def rollout_metrics(model, system, method: str, evaluation=None, **options) -> RolloutMetrics:
-    """Roll `model` out with `method` from the evaluation set and score it against the reference."""
+def rollout_metrics(model, system, method: str, evaluation=None, energy=None, **options) -> RolloutMetrics:
+    """Roll `model` out with `method` from the evaluation set and score it against the reference.
+
+    energy: the function u -> E(u) (numpy, last axis the state) the energy MSE is measured with;
+    default the system's true Hamiltonian. (DGNet's scripts use q^2 + p^2 for the pendulum too.)"""
     sys_ = get_system(system)
     t, u0, reference = evaluation if evaluation is not None else evaluation_set(sys_)
     p = next(model.parameters())
@@ -65,7 +83,8 @@ def rollout_metrics(model, system, method: str, evaluation=None, **options) -> R
     if not np.isfinite(pred).all():
         pred = np.where(np.isfinite(pred), pred, np.inf)
     with np.errstate(invalid="ignore", over="ignore"):
-        h_true, h_pred = sys_.hamiltonian(reference), sys_.hamiltonian(pred)
+        energy = sys_.hamiltonian if energy is None else energy
+        h_true, h_pred = energy(reference), energy(pred)
         mass = sys_.mass(reference)
         mass_mse = None if mass is None else _mse(sys_.mass(pred), mass)
         return RolloutMetrics(method, _mse(pred, reference), _mse(h_pred, h_true), mass_mse, t, h_true, h_pred, seconds)

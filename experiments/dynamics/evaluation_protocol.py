@@ -1,0 +1,99 @@
+"""Why some ODE energy cells come out below DGNet's published numbers: the evaluation protocol.
+
+    python experiments/dynamics/evaluation_protocol.py [--systems spring pendulum] [--seeds 0] [--workers 2]
+
+Trains the cells of the ODE table (experiments/dynamics_ode_table.toml, same protocol as
+run_table.py) and scores every trained model three ways:
+
+- "ours": initial conditions from the system's own sampler (the training distribution: spring radius
+  U[0.1, 1], pendulum radius U[1.3, 2.3]) and the true Hamiltonian (randfield's table);
+- "DGNet ICs": DGNet's evaluation initial conditions, |x_i| ~ U[0.2, 1.0] per coordinate with a random
+  sign (anchors B1 §1.3.4), still under the true Hamiltonian;
+- "DGNet ICs, q²+p²": the same with DGNet's energy function, which is q² + p² for the pendulum too.
+
+Writes figures/dynamics_evaluation_protocol.md (atomically, with the config and version).
+"""
+
+from __future__ import annotations
+
+import argparse
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from randfield._io import atomic_write_bytes, atomic_write_json, provenance
+from randfield.dynamics.experiment import PUBLISHED, jobs_from_params
+from randfield.figures import load_configs
+
+CONFIG = Path(__file__).resolve().parents[1]
+SCORES = ("ours", "DGNet ICs", "DGNet ICs, q²+p²")
+
+
+def _score(job) -> dict:
+    import torch
+
+    from randfield.dynamics.experiment import train_cell
+    from randfield.dynamics.metrics import evaluation_set, rollout_metrics
+
+    torch.set_num_threads(1)
+    model, system, _, _ = train_cell(job)
+    sets = {
+        "ours": (evaluation_set(system, job.n_initial), None),
+        "DGNet ICs": (evaluation_set(system, job.n_initial, protocol="dgnet"), None),
+        "DGNet ICs, q²+p²": (
+            evaluation_set(system, job.n_initial, protocol="dgnet"),
+            lambda u: np.sum(np.asarray(u) ** 2, axis=-1),
+        ),
+    }
+    out = {}
+    for method in job.predict:
+        opts = job.integrator_options.get(method, {})
+        out[method] = {
+            name: rollout_metrics(model, system, method, evaluation, energy=energy, **opts).energy_mse
+            for name, (evaluation, energy) in sets.items()
+        }
+    return {"system": job.system, "model": job.model, "train": job.train, "seed": job.seed, "energy": out}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--systems", nargs="+", default=["spring", "pendulum"])
+    ap.add_argument("--rows", nargs="+", default=["node/rk2", "hnn/rk2", "srnn/leapfrog", "dgnet/dg"])
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", default="figures/dynamics_evaluation_protocol")
+    args = ap.parse_args(argv)
+    params = load_configs(CONFIG)["dynamics_ode_table"]["params"]
+    jobs = jobs_from_params(params, systems=args.systems, rows=args.rows, seeds=args.seeds, cache_dir=None)
+    with ProcessPoolExecutor(args.workers) as pool:
+        cells = list(pool.map(_score, jobs))
+    lines = [
+        f"<!-- made by experiments/dynamics/evaluation_protocol.py --systems {' '.join(args.systems)} "
+        f"--rows {' '.join(args.rows)} --seeds {args.seeds} -->",
+        "Energy MSE of the same trained models under three evaluation protocols (mean over "
+        f"{args.seeds} seed(s)); ratio = value / published.",
+        "",
+        "| system | model | train / predict | " + " | ".join(SCORES) + " | published | ratios |",
+        "|---|---|---|" + "---|" * (len(SCORES) + 2),
+    ]
+    rows = {}
+    for cell in cells:
+        for method, scores in cell["energy"].items():
+            rows.setdefault((cell["system"], cell["model"], cell["train"], method), []).append(scores)
+    for (system, model, train, method), scores in rows.items():
+        mean = {name: float(np.mean([s[name] for s in scores])) for name in SCORES}
+        published = PUBLISHED[(system, model, train, method)][1]
+        ratios = " / ".join(f"{mean[name] / published:.2f}" for name in SCORES)
+        lines.append(
+            f"| {system} | {model} | {train} / {method} | "
+            + " | ".join(f"{mean[name]:.3g}" for name in SCORES)
+            + f" | {published:.3g} | {ratios} |"
+        )
+    atomic_write_bytes(Path(args.out + ".md"), ("\n".join(lines) + "\n").encode())
+    atomic_write_json(Path(args.out + ".json"), provenance({"args": vars(args), "cells": cells}))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
