@@ -116,6 +116,17 @@ def test_rollout_metrics_of_the_true_system_are_zero_for_an_exact_model():
 
     m = rollout_metrics(Exact(), "spring", "rk4")
     assert m.state_mse < 1e-17 and m.energy_mse < 1e-17
+    # DGNet's evaluation protocol: |x_i| ~ U[0.2, 1] with random signs, any energy function
+    from randfield.dynamics.metrics import evaluation_set
+
+    t, u0, ref = evaluation_set("spring", 200, protocol="dgnet")
+    assert np.all((np.abs(u0) >= 0.2) & (np.abs(u0) <= 1.0)) and (u0 < 0).any() and (u0 > 0).any()
+    m = rollout_metrics(Exact(), "spring", "rk4", (t, u0, ref), energy=lambda u: np.sum(u**2, -1))
+    assert m.energy_mse < 1e-17
+    with pytest.raises(ValueError, match="protocol must be"):
+        evaluation_set("spring", protocol="hnn")
+    with pytest.raises(ValueError, match="two_body"):
+        evaluation_set("two_body", protocol="dgnet")
 
 
 def test_bad_model_arguments():
