@@ -12,12 +12,13 @@ of divided differences (phi(a) - phi(b)) / (a - b) (midpoint derivative where a 
 has chord (a + b). Composing the chords telescopes, H(u) - H(v) = L_H (u - v), so
 dgradH(u, v) = L_H^T 1 satisfies (a) to rounding, and (b), (c) because every chord does.
 
-Implementation: one forward pass runs both branches stacked; the chord chain is a linear
-function of a dummy input x whose gradient (`torch.func.grad`) is dgradH. Everything is
-plain torch, so it is differentiable in the parameters (training with create_graph) and
-composes with torch.func (the Newton solver's jacrev/vmap).
+Implementation: one forward pass runs both branches stacked; then L_H^T 1 is one backward
+sweep of the chords' adjoints (`chord_adjoint`, by default the vector-Jacobian product of the
+linear `chord`). Everything is plain torch, so it is differentiable in the parameters (training
+with create_graph) and composes with torch.func (the Newton solver's jacrev/vmap).
 
-A new layer type is one subclass of `DiscreteModule` with `forward` and `chord`.
+A new layer type is one subclass of `DiscreteModule` with `forward` and `chord` (and, for
+speed, `chord_adjoint`).
 """
 
 from __future__ import annotations
@@ -38,10 +39,19 @@ class DiscreteModule(nn.Module):
         """Apply the linear chord operator L_f(a, b) to x (x, a, b: this layer's input shape)."""
         raise NotImplementedError(f"{type(self).__name__} must define chord(x, a, b)")
 
+    def chord_adjoint(self, y: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        """Apply L_f(a, b)^T to y (this layer's output shape). Default: the vector-Jacobian product
+        of the linear map x -> chord(x, a, b); layers override it with the explicit transpose."""
+        _, vjp = torch.func.vjp(lambda x: self.chord(x, a, b), torch.zeros_like(a))
+        return vjp(y)[0]
+
 
 class Linear(nn.Linear, DiscreteModule):
     def chord(self, x, a, b):
         return F.linear(x, self.weight)
+
+    def chord_adjoint(self, y, a, b):
+        return y @ self.weight
 
 
 class _ConvChord:
@@ -70,6 +80,9 @@ class Elementwise(DiscreteModule):
     def chord(self, x, a, b):
         return self.activation.divided_difference(a, b) * x
 
+    def chord_adjoint(self, y, a, b):
+        return self.activation.divided_difference(a, b) * y
+
     def extra_repr(self) -> str:
         return self.activation.name
 
@@ -82,6 +95,9 @@ class Square(DiscreteModule):
 
     def chord(self, x, a, b):
         return (a + b) * x
+
+    def chord_adjoint(self, y, a, b):
+        return (a + b) * y
 
 
 class Scale(DiscreteModule):
@@ -97,6 +113,9 @@ class Scale(DiscreteModule):
     def chord(self, x, a, b):
         return self.factor * x
 
+    def chord_adjoint(self, y, a, b):
+        return self.factor * y
+
 
 class AddChannel(DiscreteModule):
     """(batch, *grid) -> (batch, 1, *grid): a linear reshape, its own chord."""
@@ -107,6 +126,9 @@ class AddChannel(DiscreteModule):
     def chord(self, x, a, b):
         return x.unsqueeze(1)
 
+    def chord_adjoint(self, y, a, b):
+        return y.squeeze(1)
+
 
 class Sum(DiscreteModule):
     """Sum over every axis but the batch axis: a global energy H of shape (batch, 1)."""
@@ -116,6 +138,9 @@ class Sum(DiscreteModule):
 
     def chord(self, x, a, b):
         return x.flatten(1).sum(1, keepdim=True)
+
+    def chord_adjoint(self, y, a, b):
+        return y.reshape(-1, *[1] * (a.dim() - 1)).expand_as(a)
 
 
 class DiscreteSequential(nn.Sequential):
@@ -139,13 +164,10 @@ class DiscreteSequential(nn.Sequential):
         for layer in self:
             inputs.append((h[:n], h[n:]))
             h = layer(h)
-
-        def chain(x):
-            for layer, (a, b) in zip(self, inputs):
-                x = layer.chord(x, a, b)
-            return x.sum()
-
-        return torch.func.grad(chain)(torch.zeros_like(u))
+        y = torch.ones_like(h[:n])  # L_H^T 1: the backward sweep of the chords
+        for layer, (a, b) in zip(reversed(self), reversed(inputs)):
+            y = layer.chord_adjoint(y, a, b)
+        return y
 
     def gradient(self, u: Tensor) -> Tensor:
         """grad H(u) by automatic differentiation (torch.func, so it composes with vmap/jacrev)."""

@@ -123,3 +123,27 @@ def test_layers_without_a_chord_are_rejected():
         dd.DiscreteSequential(dd.Linear(2, 3), torch.nn.Tanh())
     with pytest.raises(ValueError, match="same shape"):
         mlp("tanh").discrete_gradient(torch.zeros(2, 5), torch.zeros(3, 5))
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (dd.Linear(5, 3), (4, 5)),
+        (dd.Conv1d(2, 3, 3, padding=1, padding_mode="circular"), (4, 2, 7)),
+        (dd.Conv2d(2, 3, 3, padding=1, padding_mode="circular"), (4, 2, 5, 6)),
+        (dd.Elementwise("tanh"), (4, 5)),
+        (dd.Elementwise("softplus"), (4, 5)),
+        (dd.Square(), (4, 5)),
+        (dd.Scale(0.3), (4, 5)),
+        (dd.AddChannel(), (4, 6)),
+        (dd.Sum(), (4, 2, 3)),
+    ],
+)
+def test_chord_adjoint_is_the_transpose_of_the_chord(layer, shape):
+    # <L(a, b) x, y> = <x, L(a, b)^T y> for random x, y: the backward sweep computes L_H^T 1 exactly
+    gen = torch.Generator().manual_seed(0)
+    a, b, x = (torch.randn(shape, generator=gen, dtype=torch.float64) for _ in range(3))
+    layer = layer.double()
+    lx = layer.chord(x, a, b)
+    y = torch.randn(lx.shape, generator=gen, dtype=torch.float64)
+    assert torch.sum(lx * y).item() == pytest.approx(torch.sum(x * layer.chord_adjoint(y, a, b)).item(), rel=1e-12)
