@@ -139,6 +139,29 @@ def test_newton_solves_a_batch_of_nonlinear_equations():
     assert torch.allclose(x**3 + x, c, atol=1e-12, rtol=0)
 
 
+def test_broyden_update_satisfies_the_secant_equation():
+    from randfield.dynamics.integrators.newton import _broyden_update
+
+    gen = torch.Generator().manual_seed(0)
+    inverse, s, y = (
+        torch.randn(4, 3, 3, generator=gen),
+        torch.randn(4, 3, generator=gen),
+        torch.randn(4, 3, generator=gen),
+    )
+    s[0] = 0.0  # a converged sample: no update
+    new = _broyden_update(inverse, s, y)
+    torch.testing.assert_close((new @ y.unsqueeze(-1)).squeeze(-1)[1:], s[1:], rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(new[0], inverse[0], rtol=0, atol=0)
+    # and with a kept quasi-Newton matrix a rollout's solves still converge to the same answer as fresh Newton
+    from randfield.dynamics.integrators.newton import NewtonSolver
+
+    c = torch.linspace(-2, 2, 5).unsqueeze(-1)
+    solver = NewtonSolver(rtol=1e-13, atol=1e-13)
+    for shift in torch.linspace(0, 1, 6):
+        x = solver.solve(lambda x, c: x**3 + x - c - shift, torch.zeros(5, 1), c)
+        torch.testing.assert_close(x**3 + x, c + shift, rtol=0, atol=1e-12)
+
+
 def test_newton_reports_non_convergence():
     with pytest.raises(ConvergenceError, match="max_iter=2"):
         newton_solve(lambda x: torch.atan(x), torch.full((1, 1), 3.0), max_iter=2)

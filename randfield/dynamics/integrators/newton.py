@@ -6,9 +6,11 @@ in one batched call. This replaces the per-sample MINPACK `fsolve` on the CPU th
 reference code uses (anchors B2).
 
 Like the simplified Newton iteration of implicit Runge–Kutta codes (Hairer & Wanner, IV.8), a
-`NewtonSolver` keeps its last factorisation and reuses it for the next solve of a rollout; it
-refactorises at the current iterate as soon as the iteration contracts slowly (step ratio > 1/2).
-The convergence test is the same either way, so reuse changes the cost, not the answer.
+`NewtonSolver` keeps its last (inverse) Jacobian and reuses it for the next solve of a rollout,
+improving it after every iteration by Broyden's rank-one update (quasi-Newton: the kept matrix
+follows the Jacobian along the trajectory at no cost); it recomputes the Jacobian at the current
+iterate as soon as the iteration contracts slowly (step ratio > 1/2). The convergence test is
+the same either way, so reuse changes the cost, not the answer.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ class NewtonSolver:
         max_iter: iterations per solve before `ConvergenceError`.
         reuse_jacobian: keep the LU factors between solves (same shapes) while they contract fast.
             Measured on DGNet rollouts: a vmapped Jacobian costs 3-10 residual evaluations even
-            for 2 components, so reuse wins (spring, 15 x 100 steps: 1 Jacobian instead of 300, 3x faster).
+            for 2 components, so reuse wins (spring, 15 x 100 steps: 19 Jacobians instead of 300, 2x faster).
         refresh_ratio: refactorise when a step shrinks by less than this factor (slow contraction).
+        broyden: apply Broyden's "good" rank-one update to the kept inverse Jacobian after each
+            iteration (measured, spring DGNet 15 x 100 steps: 9.3 -> 6.4 residuals per step).
     """
 
     rtol: float | None = None
@@ -44,12 +48,13 @@ class NewtonSolver:
     max_iter: int = 50
     reuse_jacobian: bool = True
     refresh_ratio: float = 0.5
+    broyden: bool = True
     jacobian_evaluations: int = field(default=0, init=False)
-    _lu: tuple | None = field(default=None, init=False, repr=False)
+    _inverse: Tensor | None = field(default=None, init=False, repr=False)
 
     def forget(self) -> None:
-        """Drop the kept factorisation: the next solve starts from a fresh Jacobian."""
-        self._lu = None
+        """Drop the kept Jacobian: the next solve starts from a fresh one."""
+        self._inverse = None
 
     def solve(self, residual: Callable[..., Tensor], x0: Tensor, *context: Tensor) -> Tensor:
         """x with residual(x, *context) ~ 0; x0 has shape (batch, *state), context tensors are batched
@@ -69,27 +74,30 @@ class NewtonSolver:
         def single(xi, *ci):
             return residual(xi.reshape(1, *shape[1:]), *(c[None] for c in ci)).reshape(d)
 
-        def factorise(x):
+        def invert(x):
             self.jacobian_evaluations += 1
             jacobian = torch.func.jacfwd if d > 16 else torch.func.jacrev  # measured: fwd wins for large d
-            return torch.linalg.lu_factor(torch.func.vmap(jacobian(single))(x, *context))
+            return torch.linalg.inv(torch.func.vmap(jacobian(single))(x, *context))
 
         reuse = self.reuse_jacobian
         x = x0.detach().reshape(n, d).clone()
         context = tuple(c.detach() for c in context)
         with torch.no_grad():
-            stale = reuse and self._lu is not None and self._lu[0].shape == (n, d, d)
-            lu = self._lu if stale else factorise(x)
-            start, previous = x, float("inf")
+            stale = reuse and self._inverse is not None and self._inverse.shape == (n, d, d)
+            inverse = self._inverse.clone() if stale else invert(x)
+            start, previous, r_old, dx = x, float("inf"), None, None
             for _ in range(self.max_iter):
                 r = flat_residual(x, *context)
                 if not torch.isfinite(r).all():
                     if stale:  # the reused Jacobian sent the iteration astray: restart with a fresh one
-                        x, previous, stale = start, float("inf"), False
-                        lu = factorise(x)
+                        x, previous, stale, r_old = start, float("inf"), False, None
+                        inverse = invert(x)
                         continue
                     raise ConvergenceError("the residual became NaN or inf during Newton's iteration; reduce dt")
-                dx = torch.linalg.lu_solve(*lu, -r.unsqueeze(-1)).squeeze(-1)
+                if self.broyden and r_old is not None:
+                    inverse = _broyden_update(inverse, dx, r - r_old)
+                dx = -(inverse @ r.unsqueeze(-1)).squeeze(-1)
+                r_old = r
                 x = x + dx
                 step = dx.abs().amax(dim=1)
                 size = float(step.max())
@@ -98,18 +106,32 @@ class NewtonSolver:
                 theta = min(size / previous, 0.99)
                 remaining = step * max(1.0, theta / (1 - theta))
                 if bool((remaining <= atol + rtol * x.abs().amax(dim=1)).all()):
-                    self._lu = lu if reuse else None
+                    self._inverse = inverse if reuse else None
                     return x.reshape(shape)
-                # Full Newton refactorises every iteration; the simplified iteration only when it
-                # contracts slowly (its Jacobian, from an earlier iterate or solve, is too far off).
+                # Full Newton recomputes the Jacobian every iteration; the simplified iteration only
+                # when it contracts slowly (its Jacobian, from an earlier iterate or solve, is too far off).
                 if not reuse or size > self.refresh_ratio * previous:
-                    lu, stale = factorise(x), False
+                    inverse, stale, r_old = invert(x), False, None
                 previous = size
         worst = float((step / (atol + rtol * x.abs().amax(dim=1))).max())
         raise ConvergenceError(
             f"Newton did not converge in max_iter={self.max_iter} iterations (worst step/tolerance = {worst:.3g}); "
             "reduce dt, loosen rtol/atol or raise max_iter"
         )
+
+
+def _broyden_update(inverse: Tensor, s: Tensor, y: Tensor) -> Tensor:
+    """Broyden's "good" update of per-sample inverse Jacobians B (n, d, d) after a step s (n, d) that
+    changed the residual by y: B + (s - B y) s^T B / (s^T B y), so that the new B maps y to s
+    (Sherman–Morrison form; Dennis & Schnabel 1996, 8.1). Samples whose denominator is negligible
+    (converged, or a degenerate step) keep B."""
+    by = (inverse @ y.unsqueeze(-1)).squeeze(-1)
+    stb = (s.unsqueeze(-2) @ inverse).squeeze(-2)  # s^T B
+    denom = (s * by).sum(-1, keepdim=True)
+    scale = (s.norm(dim=-1) * by.norm(dim=-1)).unsqueeze(-1)
+    ok = denom.abs() > 1e-8 * scale
+    update = (s - by).unsqueeze(-1) * (stb / torch.where(ok, denom, torch.ones_like(denom))).unsqueeze(-2)
+    return inverse + torch.where(ok.unsqueeze(-1), update, torch.zeros_like(update))
 
 
 def newton_solve(
