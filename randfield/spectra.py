@@ -115,10 +115,9 @@ class _DerivativeLaw:
         self.atom = float(w[d == 0].sum())  # P(phi'(h) = 0): ReLU's inactive units
         keep = d > 0
         h, w, d = h[keep], w[keep], d[keep]
-        self.w, self.d = w, d
         self.dmax = float(d.max())
         self.mean = float((w * d).sum())
-        self.rel_var = float((w * d * d).sum()) / self.mean**2 - 1  # s_D
+        self.rel_var = max(float((w * d * d).sum()) / self.mean**2 - 1, 0.0)  # s_D
         self.contours = {}
         deform = _contour(act, h, q)
         self.deformed = deform is not None
@@ -177,15 +176,12 @@ def _setup(activation, sigma_w2, sigma_b2, depth, weights, q, order):
     if weights not in ("gaussian", "orthogonal"):
         raise ValueError(f"weights must be 'gaussian' or 'orthogonal', got {weights!r}")
     q = float(length_fixed_point(act, sw, sigma_b2)) if q is None else float(check_variance(q, "q", positive=True))
-    x, w = gauss_rule(0.0, np.sqrt(q), act.kinks, order)
-    d = act.dphi(x) ** 2
-    mean_d = float((w * d).sum())
-    mean = (sw * mean_d) ** depth
+    law = _DerivativeLaw(act, q, check_positive_int(order, "order"))
+    mean = (sw * law.mean) ** depth
     # Normalised variances add under free multiplicative convolution:
     # var/mean^2 of JJ^T = L (s_W + s_D), s_W = 1 (Gaussian) or 0 (orthogonal), s_D = E[d^2]/E[d]^2 - 1.
-    s_d = max(float((w * d * d).sum()) / mean_d**2 - 1, 0.0)
-    rel_sd = float(np.sqrt(depth * ((1.0 if weights == "gaussian" else 0.0) + s_d)))
-    return act, sw, depth, q, mean, rel_sd
+    rel_sd = float(np.sqrt(depth * ((1.0 if weights == "gaussian" else 0.0) + law.rel_var)))
+    return act, sw, depth, law, mean, rel_sd
 
 
 def jacobian_moments(
@@ -232,8 +228,7 @@ def jacobian_spectrum(
     Raises:
         RuntimeError: if the continuation fails where the density is not negligible.
     """
-    act, sw, depth, q, mean, rel_sd = _setup(activation, sigma_w2, sigma_b2, depth, weights, q, order)
-    law = _DerivativeLaw(act, q, check_positive_int(order, "order"))
+    act, sw, depth, law, mean, rel_sd = _setup(activation, sigma_w2, sigma_b2, depth, weights, q, order)
     variance = mean**2 * rel_sd**2
     atoms = ((0.0, law.atom),) if law.atom > 0 else ()
     if weights == "orthogonal" and law.rel_var < 1e-14:  # phi' constant: J = const x orthogonal
