@@ -477,7 +477,9 @@ def dynamics_table(p: dict):
     jobs = jobs_from_params(p)
     summary = summarise(jobs, run_table(jobs, workers=int(p.get("workers", 1)), progress=False))
     systems = list(p["systems"])
-    fig, axes = plt.subplots(2, len(systems), figsize=(5.2 * len(systems), 7.5), squeeze=False)
+    pictures = [r for r in summary if r.get("spacetime") is not None]
+    rows = 3 if pictures else 2
+    fig, axes = plt.subplots(rows, len(systems), figsize=(5.2 * len(systems), 3.75 * rows), squeeze=False)
     for col, system in enumerate(systems):
         ax_t, ax_b = axes[0, col], axes[1, col]
         mine = [r for r in summary if r["system"] == system]
@@ -493,9 +495,31 @@ def dynamics_table(p: dict):
         ax_b.set_xticks(x, labels, fontsize=7)
         ax_b.set(ylabel="energy MSE", title=f"{system}: measured (mean ± std, {mine[0]['seeds']} seeds) vs published")
         ax_b.legend(fontsize=8)
+        if pictures:
+            _spacetime_panel(axes[2, col], system, [r for r in pictures if r["system"] == system])
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
-    return fig, {"rows": summary, "markdown": table_markdown(summary)}
+    data_rows = [{k: v for k, v in r.items() if k not in ("spacetime", "truth_spacetime")} for r in summary]
+    return fig, {"rows": data_rows, "markdown": table_markdown(summary)}
+
+
+def _spacetime_panel(ax, system: str, rows: list[dict]) -> None:
+    """Truth and each model's first rollout u(x, t) side by side (x across, t down), one colour scale."""
+    if not rows:
+        return
+    best = {}
+    for r in rows:  # one picture per model: its best-scoring prediction integrator
+        if r["model"] not in best or r["energy"][0] < best[r["model"]]["energy"][0]:
+            best[r["model"]] = r
+    panels = [("truth", np.asarray(rows[0]["truth_spacetime"], dtype=float))]
+    panels += [(f"{m} ({r['predict']})", np.asarray(r["spacetime"], dtype=float)) for m, r in best.items()]
+    lo, hi = np.nanpercentile(panels[0][1], [1, 99])
+    gap = np.full((panels[0][1].shape[0], 2), np.nan)
+    image = np.concatenate([part for _, pic in panels for part in (pic, gap)][:-1], axis=1)
+    ax.imshow(np.clip(image, lo - (hi - lo), hi + (hi - lo)), aspect="auto", cmap="viridis", vmin=lo, vmax=hi)
+    width = panels[0][1].shape[1] + 2
+    ax.set_xticks([width * i + width / 2 - 1 for i in range(len(panels))], [name for name, _ in panels], fontsize=7)
+    ax.set(yticks=[], ylabel="t (down)", title=f"{system}: u(x, t), first evaluation rollout")
 
 
 @figure_kind

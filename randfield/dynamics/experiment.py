@@ -143,9 +143,19 @@ def run_cell(job: CellJob) -> dict:
             "seconds": rm.seconds,
             "energy_error_curve": np.mean(np.abs(rm.predicted_energy - rm.true_energy), axis=0).tolist(),
         }
+        if system.model_options():  # a PDE: keep the first rollout as a space-time picture
+            result["predict"][method]["spacetime"] = _spacetime(rm.states[0])
+            result["truth_spacetime"] = _spacetime(evaluation[2][0])
     if path is not None:
         atomic_write_json(path, {**meta, "result": result})
     return result
+
+
+def _spacetime(trajectory: np.ndarray, rows: int = 100) -> list:
+    """A rollout (T, *grid) thinned to at most `rows` time rows, as lists (for the JSON cache)."""
+    trajectory = np.asarray(trajectory)
+    stride = max(1, -(-trajectory.shape[0] // rows))
+    return np.where(np.isfinite(trajectory[::stride]), trajectory[::stride], np.nan).tolist()
 
 
 def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
@@ -210,6 +220,9 @@ def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
                 + ((float(mass.mean() / pub[2]),) if has_mass and len(pub) > 2 else ()),
                 "iterations_per_second": float(np.mean([i["iterations_per_second"] for i in items])),
                 "energy_error_curve": np.mean([i["energy_error_curve"] for i in items], axis=0).tolist(),
+                # space-time pictures of the first seed's first rollout (PDE tables)
+                "spacetime": items[0].get("spacetime"),
+                "truth_spacetime": items[0].get("truth_spacetime"),
             }
         )
     return rows

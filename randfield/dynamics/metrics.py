@@ -30,6 +30,7 @@ class RolloutMetrics:
     true_energy: np.ndarray  # (n_initial, T)
     predicted_energy: np.ndarray  # (n_initial, T)
     seconds: float
+    states: np.ndarray | None = None  # the predicted rollouts (n_initial, T, *state)
 
 
 def derivative_mse(model, test: Trajectories) -> float:
@@ -87,7 +88,9 @@ def rollout_metrics(model, system, method: str, evaluation=None, energy=None, **
         h_true, h_pred = energy(reference), energy(pred)
         mass = sys_.mass(reference)
         mass_mse = None if mass is None else _mse(sys_.mass(pred), mass)
-        return RolloutMetrics(method, _mse(pred, reference), _mse(h_pred, h_true), mass_mse, t, h_true, h_pred, seconds)
+        return RolloutMetrics(
+            method, _mse(pred, reference), _mse(h_pred, h_true), mass_mse, t, h_true, h_pred, seconds, pred
+        )
 
 
 def _mse(a, b) -> float:
