@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from randfield._io import atomic_write_bytes, atomic_write_json, provenance
-from randfield.dynamics.experiment import jobs_from_params, run_table, summarise, table_markdown
+from randfield.dynamics.experiment import cached_result, jobs_from_params, run_table, summarise, table_markdown
 from randfield.figures import load_configs
 
 CONFIG = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def main(argv=None):
         reuse_stale=args.reuse_stale,
     )
     if args.cached_only:  # e.g. merge parts run with different seed counts into one table
-        jobs = [job for job in jobs if (Path(job.cache_dir) / f"{job.key()}.json").exists()]
+        jobs = [job for job in jobs if cached_result(job) is not None]
     summary = summarise(jobs, run_table(jobs, workers=args.workers))
     header = (
         f"<!-- made by experiments/dynamics/run_table.py --config {args.config} "

@@ -74,6 +74,7 @@ class CellJob:
     n_initial: int = 15
     integrator_options: dict = field(default_factory=dict)
     model_options: dict = field(default_factory=dict)
+    evaluation: str = "randfield"  # initial conditions of the rollouts (metrics.evaluation_set's protocol)
     cache_dir: str | None = None
     reuse_stale: bool = False  # accept a cached cell made by other source code (same config)
 
@@ -88,7 +89,26 @@ def _canonical(cell: dict) -> dict:
 
     if not cell:
         return {}
-    return {"model_options": {}, **cell, "train_config": asdict(TrainConfig(**cell.get("train_config", {})))}
+    defaults = {"model_options": {}, "evaluation": "randfield"}
+    return {**defaults, **cell, "train_config": asdict(TrainConfig(**cell.get("train_config", {})))}
+
+
+def _meta(job: CellJob) -> dict:
+    config = {k: v for k, v in asdict(job).items() if k not in ("cache_dir", "reuse_stale")}
+    return json.loads(json.dumps(provenance({"cell": config})))
+
+
+def cached_result(job: CellJob) -> dict | None:
+    """The cell's cached result if its cache file was made with the same config (and, unless
+    job.reuse_stale, the same source code); else None."""
+    path = Path(job.cache_dir) / f"{job.key()}.json" if job.cache_dir else None
+    if path is None or not path.exists():
+        return None
+    old, meta = json.loads(path.read_text()), _meta(job)
+    same_code = job.reuse_stale or all(old.get(k) == meta[k] for k in meta if k != "config")
+    if same_code and _canonical(old.get("config", {}).get("cell", {})) == _canonical(meta["config"]["cell"]):
+        return old["result"]
+    return None
 
 
 def train_cell(job: CellJob):
@@ -118,16 +138,11 @@ def run_cell(job: CellJob) -> dict:
     """Train and evaluate one cell; reads/writes `cache_dir/<key>.json` when cache_dir is set."""
     from .metrics import derivative_mse, evaluation_set, rollout_metrics
 
-    config = {k: v for k, v in asdict(job).items() if k not in ("cache_dir", "reuse_stale")}
-    meta = json.loads(json.dumps(provenance({"cell": config})))
-    path = Path(job.cache_dir) / f"{job.key()}.json" if job.cache_dir else None
-    if path is not None and path.exists():
-        old = json.loads(path.read_text())
-        same_code = job.reuse_stale or all(old.get(k) == meta[k] for k in meta if k != "config")
-        if same_code and _canonical(old.get("config", {}).get("cell", {})) == _canonical(meta["config"]["cell"]):
-            return old["result"]
+    cached = cached_result(job)
+    if cached is not None:
+        return cached
     model, system, test, history = train_cell(job)
-    evaluation = evaluation_set(system, job.n_initial)
+    evaluation = evaluation_set(system, job.n_initial, protocol=job.evaluation)
     result = {
         "final_loss": float(history.losses[-1]),
         "iterations_per_second": history.iterations_per_second,
@@ -146,8 +161,8 @@ def run_cell(job: CellJob) -> dict:
         if system.model_options():  # a PDE: keep the first rollout as a space-time picture
             result["predict"][method]["spacetime"] = _spacetime(rm.states[0])
             result["truth_spacetime"] = _spacetime(evaluation[2][0])
-    if path is not None:
-        atomic_write_json(path, {**meta, "result": result})
+    if job.cache_dir:
+        atomic_write_json(Path(job.cache_dir) / f"{job.key()}.json", {**_meta(job), "result": result})
     return result
 
 
@@ -161,7 +176,7 @@ def _spacetime(trajectory: np.ndarray, rows: int = 100) -> list:
 def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
     """The cells of a table config (experiments/dynamics_*_table.toml params; keys: table ("ode" or
     "pde"), systems, rows, seeds, train, train_by_system, data, model, integrator_options, n_initial,
-    cache_dir). `overrides` replace params (e.g. systems=..., seeds=..., reuse_stale=True)."""
+    evaluation (protocol per system, default "randfield"), cache_dir). `overrides` replace params (e.g. systems=..., seeds=..., reuse_stale=True)."""
     p = {**p, **{k: v for k, v in overrides.items() if v is not None}}
     all_rows = PDE_ROWS if p.get("table", "ode") == "pde" else TABLE_ROWS
     wanted = p.get("rows") or [f"{m}/{t}" for m, t, _ in all_rows]
@@ -175,7 +190,16 @@ def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
         reuse_stale=bool(p.get("reuse_stale", False)),
     )
     return [
-        CellJob(system, model, train, tuple(predict), seed, train_config=train_config, **common)
+        CellJob(
+            system,
+            model,
+            train,
+            tuple(predict),
+            seed,
+            train_config=train_config,
+            evaluation=p.get("evaluation", {}).get(system, "randfield"),
+            **common,
+        )
         for system in p["systems"]
         for train_config in [{**p["train"], **p.get("train_by_system", {}).get(system, {})}]
         for model, train, predict in rows
