@@ -84,18 +84,27 @@ class SpectralDensity(NamedTuple):
         """Kolmogorov-Smirnov distance sup_x |F_n(x) - F(x)| between simulated squared singular values
         and this law, over x >= resolution * max(samples): below that, products of float64 matrices
         cannot resolve singular values (ReLU's exact zeros come out as 1e-30...), and the grid's
-        unresolved mass near 0 sits at its smallest point."""
-        lam = np.sort(as_float_array(samples, "samples").ravel())
+        unresolved mass near 0 sits at its smallest point. Samples within 1e-9 (relative) of an
+        atom count as on it."""
+        lam = as_float_array(samples, "samples").ravel()
+        for loc, _ in self.point_masses:  # rounding puts samples of an atom at loc (1 +- 1e-15)
+            lam = np.where(np.abs(lam - loc) <= 1e-9 * abs(loc), loc, lam)
+        lam = np.sort(lam)
         n = lam.size
         if n == 0:
             raise ValueError("samples must not be empty")
         floor = max(resolution * lam[-1], float(np.min(self.lam[self.lam > 0])) if np.any(self.lam > 0) else 0.0)
-        keep = lam >= floor
-        model = self.cdf(lam[keep])
-        above = np.arange(1, n + 1)[keep] / n  # F_n just after each sample
-        below = np.arange(n)[keep] / n  # and just before it
-        at_floor = abs(np.searchsorted(lam, floor) / n - float(self.cdf(floor)))
-        return float(max(np.max(above - model, initial=0.0), np.max(model - below, initial=0.0), at_floor))
+        values, counts = np.unique(lam[lam >= floor], return_counts=True)
+        below_floor = np.searchsorted(lam, floor)
+        empirical = (below_floor + np.cumsum(counts)) / n  # F_n(x) at each distinct sample
+        empirical_left = empirical - counts / n  # F_n(x-)
+        model = self.cdf(values)
+        model_left = model - sum(m * (values == loc) for loc, m in self.point_masses)  # F(x-)
+        at_floor = abs(
+            below_floor / n - float(self.cdf(floor)) + sum(m for loc, m in self.point_masses if loc == floor)
+        )
+        gaps = np.concatenate([np.abs(empirical - model), np.abs(empirical_left - model_left), [at_floor]])
+        return float(gaps.max())
 
 
 class _DerivativeLaw:

@@ -164,6 +164,10 @@ def test_linear_orthogonal_network_is_an_exact_isometry_up_to_scale():
     spec = jacobian_spectrum("linear", 1.3, 0.0, 7, weights="orthogonal", q=1.0)  # no q* when sigma_w^2 > 1
     assert spec.point_masses == ((pytest.approx(1.3**7, rel=1e-14), 1.0),)
     assert spec.variance == 0.0 and not np.any(spec.density)
+    # KS against a point mass: F jumps at the atom, so F_n is compared with F and with its left limit
+    assert spec.ks_distance(np.full(10, 1.3**7)) == 0.0
+    assert spec.ks_distance(np.concatenate([np.full(10, 1.0), np.full(30, 1.3**7)])) == pytest.approx(0.25)
+    assert spec.ks_distance(np.full(10, 1.3**7 * (1 + 1e-15))) == 0.0  # rounding of an exact isometry
 
 
 @pytest.mark.parametrize(
