@@ -35,7 +35,7 @@ class NewtonSolver:
         rtol, atol: a sample has converged when max|dx| <= atol + rtol max|x| for its Newton step
             (None: 1e-12 in float64, 1e-5 in float32).
         max_iter: iterations per solve before `ConvergenceError`.
-        reuse_jacobian: keep the LU factors between solves (same shapes) while they contract fast.
+        reuse_jacobian: keep the inverse Jacobian between solves (same shapes) while it contracts fast.
             Measured on DGNet rollouts: a vmapped Jacobian costs 3-10 residual evaluations even
             for 2 components, so reuse wins (spring, 15 x 100 steps: 19 Jacobians instead of 300, 2x faster).
         refresh_ratio: refactorise when a step shrinks by less than this factor (slow contraction).
