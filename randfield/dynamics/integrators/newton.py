@@ -1,7 +1,7 @@
 """A batched Newton solver for the implicit steps, on the device of the states.
 
 Each sample's equation F(x_i) = 0 is independent, so the Jacobian is block diagonal: one dense
-(d x d) block per sample, built by `torch.func.jacrev`/`jacfwd` under `vmap` and LU-factorised
+(d x d) block per sample, built by `torch.func.jacrev`/`jacfwd` under `vmap` and inverted
 in one batched call. This replaces the per-sample MINPACK `fsolve` on the CPU that the DGNet
 reference code uses (anchors B2).
 
