@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,7 +39,9 @@ class Activation:
 
     Attributes:
         name: registry name, including parameters, e.g. ``"leaky_relu(alpha=0.2)"``.
-        expr: sympy expression in `symbol` when one exists (used by theory/ to verify derivatives).
+        sympy_form: () -> (expr, symbol), the sympy expression of phi when one exists (tests verify
+            the hand-written derivatives with it); built on first use of `expr`/`symbol`, since
+            importing sympy would cost ~0.3 s of every `randfield` start-up.
         kinks: points where phi or phi' is not smooth; quadrature puts panel boundaries there.
         closed_form: exact Gaussian kernels, used automatically when present.
         derivatives_impl: optional joint (phi, phi', phi'') for speed in quadrature.
@@ -52,13 +55,25 @@ class Activation:
     phi_impl: Impl = field(repr=False)
     dphi_impl: Impl = field(repr=False)
     d2phi_impl: Impl = field(repr=False)
-    expr: Any = field(default=None, repr=False)
-    symbol: Any = field(default=None, repr=False)
+    sympy_form: Callable[[], tuple[Any, Any]] | None = field(default=None, repr=False)
     kinks: tuple[float, ...] = ()
     closed_form: ClosedForm | None = field(default=None, repr=False)
     positively_homogeneous: bool = False
     derivatives_impl: Callable[[Any, Any], tuple] | None = field(default=None, repr=False)
     divided_difference_impl: Callable[[Any, Any, Any], Any] | None = field(default=None, repr=False)
+
+    @cached_property
+    def _sympy(self) -> tuple[Any, Any]:
+        return self.sympy_form() if self.sympy_form is not None else (None, None)
+
+    @property
+    def expr(self):
+        """phi as a sympy expression in `symbol` (None when there is none)."""
+        return self._sympy[0]
+
+    @property
+    def symbol(self):
+        return self._sympy[1]
 
     def _apply(self, impl: Impl, x):
         if is_tensor(x):
@@ -179,8 +194,7 @@ def from_sympy(
     return Activation(
         name,
         *impls,
-        expr=expr,
-        symbol=symbol_in,
+        sympy_form=lambda: (expr, symbol_in),
         kinks=tuple(float(k) for k in kinks),
         closed_form=closed_form,
         positively_homogeneous=positively_homogeneous,

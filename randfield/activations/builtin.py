@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import math
 
-import sympy as sp
-
 from .base import Activation
 from .closed_forms import ErfKernel, PiecewiseLinearKernel, SinKernel
 from .registry import register_activation
 
-X = sp.Symbol("x", real=True)
+
+def _sympy(build):
+    """sympy_form for `Activation`: build(sp, x) -> phi's expression, made on first use."""
+
+    def form():
+        import sympy as sp
+
+        x = sp.Symbol("x", real=True)
+        return build(sp, x), x
+
+    return form
+
+
 _SQRT_2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 SELU_LAMBDA = 1.0507009873554804934193349852946
@@ -32,8 +42,7 @@ def linear() -> Activation:
         lambda x, xp: x * 1.0,
         lambda x, xp: xp.constant(1.0, x),
         lambda x, xp: xp.constant(0.0, x),
-        expr=X,
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: X),
         closed_form=PiecewiseLinearKernel(1.0, 1.0),
         positively_homogeneous=True,
     )
@@ -71,8 +80,7 @@ def tanh() -> Activation:
         lambda x, xp: xp.tanh(x),
         d1,
         d2,
-        expr=sp.tanh(X),
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: sp.tanh(X)),
         derivatives_impl=joint,
         divided_difference_impl=chord,
     )
@@ -87,8 +95,7 @@ def leaky_relu(alpha: float = 0.01) -> Activation:
         lambda x, xp: xp.where(x > 0, x, a * x),
         lambda x, xp: xp.where(x > 0, xp.constant(1.0, x), xp.constant(a, x)),
         lambda x, xp: xp.constant(0.0, x),
-        expr=sp.Piecewise((X, X > 0), (a * X, True)),
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: sp.Piecewise((X, X > 0), (a * X, True))),
         kinks=(0.0,),
         closed_form=PiecewiseLinearKernel(a, 1.0),
         positively_homogeneous=True,
@@ -106,8 +113,7 @@ def erf() -> Activation:
         lambda x, xp: xp.erf(x),
         lambda x, xp: c * xp.exp(-x * x),
         lambda x, xp: -2 * c * x * xp.exp(-x * x),
-        expr=sp.erf(X),
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: sp.erf(X)),
         closed_form=ErfKernel(),
     )
 
@@ -130,8 +136,7 @@ def gelu() -> Activation:
         lambda x, xp: x * cdf(x, xp),
         lambda x, xp: cdf(x, xp) + x * pdf(x, xp),
         lambda x, xp: (2 - x * x) * pdf(x, xp),
-        expr=X * (1 + sp.erf(X / sp.sqrt(2))) / 2,
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: X * (1 + sp.erf(X / sp.sqrt(2))) / 2),
         derivatives_impl=joint,
     )
 
@@ -151,7 +156,12 @@ def sigmoid() -> Activation:
         return s, d, d * (1 - 2 * s)
 
     return Activation(
-        "sigmoid", lambda x, xp: xp.sigmoid(x), d1, d2, expr=1 / (1 + sp.exp(-X)), symbol=X, derivatives_impl=joint
+        "sigmoid",
+        lambda x, xp: xp.sigmoid(x),
+        d1,
+        d2,
+        sympy_form=_sympy(lambda sp, X: 1 / (1 + sp.exp(-X))),
+        derivatives_impl=joint,
     )
 
 
@@ -161,7 +171,11 @@ def softplus() -> Activation:
         return s * (1 - s)
 
     return Activation(
-        "softplus", lambda x, xp: xp.softplus(x), lambda x, xp: xp.sigmoid(x), d2, expr=sp.log(1 + sp.exp(X)), symbol=X
+        "softplus",
+        lambda x, xp: xp.softplus(x),
+        lambda x, xp: xp.sigmoid(x),
+        d2,
+        sympy_form=_sympy(lambda sp, X: sp.log(1 + sp.exp(X))),
     )
 
 
@@ -181,7 +195,12 @@ def silu() -> Activation:
         return x * s, s * (1 + x * (1 - s)), s * (1 - s) * (2 + x * (1 - 2 * s))
 
     return Activation(
-        "silu", lambda x, xp: x * xp.sigmoid(x), d1, d2, expr=X / (1 + sp.exp(-X)), symbol=X, derivatives_impl=joint
+        "silu",
+        lambda x, xp: x * xp.sigmoid(x),
+        d1,
+        d2,
+        sympy_form=_sympy(lambda sp, X: X / (1 + sp.exp(-X))),
+        derivatives_impl=joint,
     )
 
 
@@ -193,8 +212,7 @@ def elu(alpha: float = 1.0, *, scale: float = 1.0, name: str | None = None) -> A
         lambda x, xp: lam * xp.where(x > 0, x, a * xp.expm1(xp.clip(x, None, 0.0))),
         lambda x, xp: lam * xp.where(x > 0, xp.constant(1.0, x), a * xp.exp(xp.clip(x, None, 0.0))),
         lambda x, xp: lam * xp.where(x > 0, xp.constant(0.0, x), a * xp.exp(xp.clip(x, None, 0.0))),
-        expr=lam * sp.Piecewise((X, X > 0), (a * (sp.exp(X) - 1), True)),
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: lam * sp.Piecewise((X, X > 0), (a * (sp.exp(X) - 1), True))),
         kinks=(0.0,),
     )
 
@@ -210,8 +228,7 @@ def sin() -> Activation:
         lambda x, xp: xp.sin(x),
         lambda x, xp: xp.cos(x),
         lambda x, xp: -xp.sin(x),
-        expr=sp.sin(X),
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: sp.sin(X)),
         closed_form=SinKernel(),
     )
 
@@ -223,8 +240,7 @@ def hard_tanh() -> Activation:
         lambda x, xp: xp.clip(x, -1.0, 1.0),
         lambda x, xp: xp.where((x > -1) & (x < 1), xp.constant(1.0, x), xp.constant(0.0, x)),
         lambda x, xp: xp.constant(0.0, x),
-        expr=sp.Piecewise((-1, X < -1), (X, X < 1), (1, True)),
-        symbol=X,
+        sympy_form=_sympy(lambda sp, X: sp.Piecewise((-1, X < -1), (X, X < 1), (1, True))),
         kinks=(-1.0, 1.0),
     )
 

@@ -176,7 +176,8 @@ def _spacetime(trajectory: np.ndarray, rows: int = 100) -> list:
 def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
     """The cells of a table config (experiments/dynamics_*_table.toml params; keys: table ("ode" or
     "pde"), systems, rows, seeds, train, train_by_system, data, model, integrator_options, n_initial,
-    evaluation (protocol per system, default "randfield"), cache_dir). `overrides` replace params (e.g. systems=..., seeds=..., reuse_stale=True)."""
+    evaluation (protocol per system, default "randfield"), cache_dir). `overrides` replace params
+    (e.g. systems=..., seeds=..., reuse_stale=True)."""
     p = {**p, **{k: v for k, v in overrides.items() if v is not None}}
     all_rows = PDE_ROWS if p.get("table", "ode") == "pde" else TABLE_ROWS
     wanted = p.get("rows") or [f"{m}/{t}" for m, t, _ in all_rows]
