@@ -671,6 +671,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ArithmeticError, RuntimeError) as err:  # non-convergence, step-size underflow, NaN loss
         print(f"randfield {args.command}: failed: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` & co.: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
