@@ -254,8 +254,8 @@ def jacobian_spectra(p: dict):
                 color=color,
                 alpha=0.7,
             )
-            grid = theory.lam[(theory.lam >= shown.min()) & (theory.density > 0)]
-            rho = theory.density[(theory.lam >= shown.min()) & (theory.density > 0)]
+            drawn = (theory.lam >= shown.min()) & (theory.density > 0)
+            grid, rho = theory.lam[drawn], theory.density[drawn]
             order = np.argsort(grid)
             atoms = "".join(f", atom {m:.2g} at 0" for loc, m in theory.point_masses if loc == 0)
             ax.plot(

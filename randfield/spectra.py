@@ -244,19 +244,14 @@ def jacobian_spectrum(
         lam = np.array([mean]) if lam is None else as_float_array(lam, "lam")
         return SpectralDensity(lam, np.zeros_like(lam), mean, variance, atoms + ((mean, 1.0 - law.atom),), mean)
 
-    if (
-        weights == "orthogonal" and depth == 1
-    ):  # J J^T = sigma_w^2 D^2: the law of d itself, u = sigma_w^2 / x on the cut
+    if weights == "orthogonal" and depth == 1:
+        # J J^T = sigma_w^2 D^2: the law of d itself, evaluated at u = sigma_w^2 / x on the cut
         if not law.deformed:
             raise NotImplementedError(
                 f"depth 1 with orthogonal weights needs an analytic phi' ({act.name} has kinks or no complex form)"
             )
         top = sw * law.dmax
-        if lam is None:
-            lam = np.unique(
-                np.concatenate([top * (1 - (np.arange(1, 1000) / 1000) ** 2), top * np.geomspace(1e-14, 1e-3, 300)])
-            )
-        lam = as_float_array(lam, "lam")
+        lam = _default_grid(top) if lam is None else as_float_array(lam, "lam")
         inside = (lam > 0) & (lam < top)
         p = law.psi(sw / lam[inside] + 0j)[0]  # boundary value from Im u < 0, the physical side
         density = np.zeros_like(lam)
@@ -275,16 +270,21 @@ def jacobian_spectrum(
 
     u_edge, log_top, f2_edge = _upper_edge(log_x, law.dmax)
     top = math.exp(log_top)
-    if lam is None:
-        k = np.arange(1, 1000) / 1000
-        parts = [top * (1 - k**2), top * np.geomspace(1e-14, 1e-3, 300)]
-        if rel_sd < 0.5:  # a band around the mean: resolve it linearly too
-            parts.append(np.linspace(max(mean * (1 - 8 * rel_sd), 0.0), top, 1000)[1:-1])
-        lam = np.unique(np.concatenate(parts))
-        lam = lam[lam > 0]
-    lam = as_float_array(lam, "lam")
+    band = (max(mean * (1 - 8 * rel_sd), 0.0), top) if rel_sd < 0.5 else None
+    lam = _default_grid(top, band) if lam is None else as_float_array(lam, "lam")
     density, cutoff = _continue_density(log_x, u_edge, log_top, f2_edge, lam, tail)
     return SpectralDensity(lam, density, mean, variance, atoms, top, cutoff)
+
+
+def _default_grid(top: float, band: tuple[float, float] | None = None) -> np.ndarray:
+    """Points below the upper edge `top`: dense near it (rho ~ sqrt(top - x)), log-spaced down to
+    1e-14 top (where Gaussian-weight densities diverge), and linear over `band` (a narrow bulk)."""
+    k = np.arange(1, 1000) / 1000
+    parts = [top * (1 - k**2), top * np.geomspace(1e-14, 1e-3, 300)]
+    if band is not None:
+        parts.append(np.linspace(*band, 1000)[1:-1])
+    lam = np.unique(np.concatenate(parts))
+    return lam[lam > 0]
 
 
 def _log_1p_coefficient(depth: int, weights: str) -> float:

@@ -37,10 +37,11 @@ class NewtonSolver:
         max_iter: iterations per solve before `ConvergenceError`.
         reuse_jacobian: keep the inverse Jacobian between solves (same shapes) while it contracts fast.
             Measured on DGNet rollouts: a vmapped Jacobian costs 3-10 residual evaluations even
-            for 2 components, so reuse wins (spring, 15 x 100 steps: 19 Jacobians instead of 300, 2x faster).
+            for 2 components, so reuse wins (spring, 15 x 100 steps: 19 Jacobians instead of 300, 2x faster;
+            experiments/bench/bench_dg_solver.py prints the counts).
         refresh_ratio: refactorise when a step shrinks by less than this factor (slow contraction).
         broyden: apply Broyden's "good" rank-one update to the kept inverse Jacobian after each
-            iteration (measured, spring DGNet 15 x 100 steps: 9.3 -> 6.4 residuals per step).
+            iteration (measured, spring DGNet 15 x 100 steps: ~9.3 -> 6.2 residuals per step).
     """
 
     rtol: float | None = None
@@ -50,6 +51,7 @@ class NewtonSolver:
     refresh_ratio: float = 0.5
     broyden: bool = True
     jacobian_evaluations: int = field(default=0, init=False)
+    residual_evaluations: int = field(default=0, init=False)
     _inverse: Tensor | None = field(default=None, init=False, repr=False)
 
     def forget(self) -> None:
@@ -69,6 +71,7 @@ class NewtonSolver:
         n, d = shape[0], x0[0].numel()
 
         def flat_residual(x, *c):
+            self.residual_evaluations += 1
             return residual(x.reshape(shape), *c).reshape(n, d)
 
         def single(xi, *ci):
