@@ -241,21 +241,30 @@ def cmd_geometry(args) -> int:
             q_input=args.q_input,
             seed=args.seed,
         )
-        cmp = compare(simulate(cfg, device=args.device)).quantities
+        comparison = compare(simulate(cfg, device=args.device))
+        cmp = comparison.quantities
+        z = {}
         for key in ("length2", "curvature"):
             if key in cmp:
                 out[f"{key}_sim"] = cmp[key]["simulation"][:, 0].tolist()
                 out[f"{key}_stderr"] = cmp[key]["stderr"][:, 0].tolist()
+                z[key] = float(np.max(np.abs(cmp[key]["z"][:, 0])))
         out["metric_factor_sim"] = [None] + cmp["chi1"]["simulation"].tolist()
+        out["max_abs_z"] = z
+        out["z_threshold"] = comparison.threshold()
     if args.json:
         print(_json(out))
         return 0
     cols = ["layer", "q", "length2", "curvature", "metric_factor"]
     if args.simulate:
-        cols += [c for c in ("length2_sim", "curvature_sim", "metric_factor_sim") if c in out]
+        cols += [c for c in ("length2_sim", "length2_stderr", "curvature_sim", "curvature_stderr") if c in out]
+        cols.append("metric_factor_sim")
     print(" ".join(f"{c:>17}" for c in cols))
     for i in range(args.depth):
         print(" ".join(f"{out[c][i]:>17.6g}" if out[c][i] is not None else f"{'':>17}" for c in cols))
+    if args.simulate:
+        zs = ", ".join(f"{k} {v:.2f}" for k, v in out["max_abs_z"].items())
+        print(f"theory vs simulation: max |z| {zs} (1% family-wise threshold {out['z_threshold']:.2f})")
     print("length2 = |dh/dtheta|^2 / N, curvature = N kappa^2 of the image of a great circle (Poole et al. 2016)")
     return 0
 
@@ -663,6 +672,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._malloc import retain_freed_memory
+
+    retain_freed_memory()  # CPU training and simulation free and reallocate large tensors every step
     try:
         return args.func(args)
     except (ValueError, TypeError) as err:

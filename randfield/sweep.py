@@ -80,6 +80,9 @@ def run_sweep(
 
 
 def _limit_threads(n: int) -> None:
+    from ._malloc import retain_freed_memory
+
+    retain_freed_memory()  # a worker is a process of ours, like the CLI's
     os.environ["OMP_NUM_THREADS"] = str(n)
     import torch
 

@@ -23,6 +23,11 @@ Run: python theory/verify_closed_forms.py   (tests/test_theory.py runs it too)
    Gaussian W (Marchenko-Pastur moments sigma_w^{2k} Catalan_k, inverted as a series) and 1/sigma_w^2
    for orthogonal W; the spectral equation x(u) the library solves follows from
    S_J = (S_W S_D)^L; and for one linear Gaussian layer it gives the Marchenko-Pastur density.
+10. Curvature of a great circle's image (randfield.geometry, theory/geometry_derivation.md): from
+   the mean-field moments |v'|^2 = chi_1 |v|^2, v'.a' = chi_1 v.a, |a'|^2 = chi_1 |a|^2 + chi_2 sum v_i^4
+   with E[v^4] = 3 g^2 (integrated), K = N kappa^2 obeys K' = K/chi_1 + 3 chi_2/chi_1^2, with fixed
+   point 3 chi_2/(chi_1 (chi_1 - 1)); the first layer gives g = sigma_w^2 q_in, K = 1/(sigma_w^2 q_in);
+   and the library's recursion for erf, with chi_1, chi_2 and the q-map in closed form, agrees.
 """
 
 from __future__ import annotations
@@ -205,6 +210,48 @@ def main() -> int:
     check(
         "spectra: one Gaussian layer gives Marchenko-Pastur, rho(3/2) = sqrt(4x - x^2)/(2 pi x)",
         any(sp.simplify(-v / sp.pi - mp_density) == 0 for v in vals),
+    )
+
+    # 10. curvature recursion
+    chi_1, chi_2, n_units, g, a2, va, vv = sp.symbols("chi_1 chi_2 N g a2 va v", positive=True)
+    fourth = sp.integrate(vv**4 * sp.exp(-(vv**2) / (2 * g)), (vv, -sp.oo, sp.oo)) / sp.sqrt(2 * sp.pi * g)
+    check("Gaussian velocity components: E[v^4] = 3 g^2", sp.simplify(fourth - 3 * g**2) == 0)
+
+    def curvature(v2, acc2, vel_acc):  # K = N kappa^2, kappa^2 = (|v|^2 |a|^2 - (v.a)^2) / |v|^6
+        return n_units * (v2 * acc2 - vel_acc**2) / v2**3
+
+    v2 = n_units * g
+    k_next = curvature(chi_1 * v2, chi_1 * a2 + chi_2 * n_units * fourth, chi_1 * va)
+    k_now = curvature(v2, a2, va)
+    check(
+        "curvature: K' = K/chi_1 + 3 chi_2/chi_1^2 from the layer's mean-field moments",
+        sp.simplify(k_next - (k_now / chi_1 + 3 * chi_2 / chi_1**2)) == 0,
+    )
+    k_star = 3 * chi_2 / (chi_1 * (chi_1 - 1))
+    check(
+        "curvature: K* = 3 chi_2/(chi_1 (chi_1 - 1)) is the fixed point",
+        sp.simplify(k_star / chi_1 + 3 * chi_2 / chi_1**2 - k_star) == 0,
+    )
+    sw_, qin = sp.symbols("sigma_w2 q_in", positive=True)  # first layer: |v|^2 = |a|^2 = N sigma_w^2 q_in, v.a = 0
+    first = curvature(n_units * sw_ * qin, n_units * sw_ * qin, 0)
+    check("curvature: first layer K = 1/(sigma_w^2 q_in)", sp.simplify(first - 1 / (sw_ * qin)) == 0)
+
+    from randfield.geometry import circle_geometry
+
+    sw_n, sb_n, q_in, depth = sp.Rational(3), sp.Rational(1, 10), sp.Rational(1, 2), 6
+    qs, gs, ks = [sw_n * q_in + sb_n], [sw_n * q_in], [1 / (sw_n * q_in)]
+    for _ in range(depth - 1):  # erf: E[phi^2] = (2/pi) asin(2q/(1 + 2q)), chi_1, chi_2 as in check 4
+        q_l = qs[-1]
+        c1 = sw_n * 4 / sp.pi / sp.sqrt(1 + 4 * q_l)
+        c2 = sw_n * 16 / sp.pi * q_l / (1 + 4 * q_l) ** sp.Rational(3, 2)
+        qs.append(sw_n * 2 / sp.pi * sp.asin(2 * q_l / (1 + 2 * q_l)) + sb_n)
+        gs.append(c1 * gs[-1])
+        ks.append(ks[-1] / c1 + 3 * c2 / c1**2)
+    lib = circle_geometry("erf", 3.0, 0.1, depth, q_input=0.5)
+    want = np.array([[float(sp.N(x, 30)) for x in row] for row in (qs, gs, ks)])
+    check(
+        "geometry.circle_geometry('erf') follows the closed-form q, length and curvature recursions",
+        np.allclose(np.array([lib.q, lib.length2, lib.curvature]), want, rtol=1e-11, atol=0),
     )
 
     print(f"{len(failures)} failed")

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from scipy.optimize import fsolve
 
+from randfield._malloc import retain_freed_memory
 from randfield.dynamics import data, evaluation_set, get_model
 from randfield.dynamics.integrators import MIDPOINT, get_integrator
 
@@ -154,4 +155,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    retain_freed_memory()
     main()

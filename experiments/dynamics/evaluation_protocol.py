@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from randfield._io import atomic_write_bytes, atomic_write_json, provenance
+from randfield._malloc import retain_freed_memory
 from randfield.dynamics.experiment import PUBLISHED, jobs_from_params
 from randfield.figures import load_configs
 
@@ -96,4 +97,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    retain_freed_memory()
     main()

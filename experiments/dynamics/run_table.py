@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from randfield._io import atomic_write_bytes, atomic_write_json, provenance
+from randfield._malloc import retain_freed_memory
 from randfield.dynamics.experiment import cached_result, jobs_from_params, run_table, summarise, table_markdown
 from randfield.figures import load_configs
 
@@ -67,4 +68,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    retain_freed_memory()
     main()

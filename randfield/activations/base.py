@@ -47,6 +47,9 @@ class Activation:
         derivatives_impl: optional joint (phi, phi', phi'') for speed in quadrature.
         divided_difference_impl: optional cancellation-free (phi(a) - phi(b)) / (a - b) as
             impl(a, b, xp); see `divided_difference`.
+        divided_difference_partials_impl: optional (ds/da, ds/db) of that chord s as
+            impl(a, b, s, xp); on tensors autograd then keeps (a, b, s) instead of every
+            intermediate of `divided_difference_impl` (`_torch_chord`).
         positively_homogeneous: phi(a x) = a phi(x) for a > 0 (ReLU family): then
             E[phi(sqrt(q) z)^2] is linear in q and chi_1 does not depend on q.
     """
@@ -61,6 +64,7 @@ class Activation:
     positively_homogeneous: bool = False
     derivatives_impl: Callable[[Any, Any], tuple] | None = field(default=None, repr=False)
     divided_difference_impl: Callable[[Any, Any, Any], Any] | None = field(default=None, repr=False)
+    divided_difference_partials_impl: Callable[[Any, Any, Any, Any], tuple] | None = field(default=None, repr=False)
 
     @cached_property
     def _sympy(self) -> tuple[Any, Any]:
@@ -109,10 +113,14 @@ class Activation:
         exact cancellation-free identity (tanh, sin, linear) provide `divided_difference_impl`.
         """
         if self.divided_difference_impl is not None:
-            xp = ops_for(a) if is_tensor(a) else NumpyOps
             if not is_tensor(a):
                 a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-            return self.divided_difference_impl(a, b, xp)
+                return self.divided_difference_impl(a, b, NumpyOps)
+            if self.divided_difference_partials_impl is not None and a.shape == b.shape:
+                from ._torch_chord import chord
+
+                return chord(a, b, self.divided_difference_impl, self.divided_difference_partials_impl)
+            return self.divided_difference_impl(a, b, ops_for(a))
         diff, mid = a - b, (a + b) / 2
         eps = (np.finfo(np.float64).eps if not is_tensor(a) else _torch_eps(a)) ** (1 / 3)
         near = abs(diff) <= eps * (1 + abs(mid))

@@ -63,17 +63,26 @@ def tanh() -> Activation:
         return t, d, -2 * t * d
 
     def chord(a, b, xp):
-        # tanh a - tanh b = tanh(a - b) (1 - tanh a tanh b), and
-        # 1 - tanh a tanh b = (sech^2 a + sech^2 b + (tanh a - tanh b)^2) / 2, a sum of non-negative
-        # terms: no cancellation as a -> b nor where tanh a tanh b -> 1.
+        # tanh a - tanh b = sinh(a - b) / (cosh a cosh b), so with A = |a|, B = |b|, x = |a - b|
+        # the chord is a product of positive factors: no cancellation as a -> b nor where
+        # tanh a, tanh b -> +-1, no overflow (x - (A + B) <= 0), and symmetric to the last bit:
+        #     s = 2 exp(x - (A + B)) (-expm1(-2x) / x) / ((1 + exp(-2A)) (1 + exp(-2B))).
+        big_a, big_b = abs(a), abs(b)
+        x = xp.clip(abs(a - b), 1e-30, float("inf"))  # below 1e-30, -expm1(-2x)/x = 2 to rounding
+        ratio = -xp.expm1(-2 * x) / x
+        return 2 * xp.exp(x - (big_a + big_b)) * ratio / ((1 + xp.exp(-2 * big_a)) * (1 + xp.exp(-2 * big_b)))
+
+    def chord_partials(a, b, s, xp):
+        # log s = log(sinh d / d) - log cosh a - log cosh b, d = a - b: ds/da = s (L(d) - tanh a),
+        # ds/db = -s (L(d) + tanh b) with the Langevin function L(d) = coth d - 1/d (its Taylor
+        # series below |d| = 0.1, where coth d - 1/d would cancel; next term < 1e-16 relative)
         d = a - b
-        small = abs(d) < 1e-2
+        small = abs(d) < 0.1
         d_safe = xp.where(small, xp.constant(1.0, d), d)
-        tanhc = xp.where(small, 1 - d * d / 3 + 2 * d**4 / 15 - 17 * d**6 / 315, xp.tanh(d_safe) / d_safe)
-        ta, tb = xp.tanh(a), xp.tanh(b)
-        # sech^2 below 1e-300 is 0 for every purpose here; clipping keeps cosh^2 finite
-        sech2 = 1 / xp.cosh(xp.clip(a, -350.0, 350.0)) ** 2 + 1 / xp.cosh(xp.clip(b, -350.0, 350.0)) ** 2
-        return tanhc * (sech2 + (ta - tb) ** 2) / 2
+        d2 = d * d
+        series = d * (1 / 3 - d2 * (1 / 45 - d2 * (2 / 945 - d2 * (1 / 4725 - d2 * 2 / 93555))))
+        langevin = xp.where(small, series, 1 / xp.tanh(d_safe) - 1 / d_safe)
+        return s * (langevin - xp.tanh(a)), -s * (langevin + xp.tanh(b))
 
     return Activation(
         "tanh",
@@ -83,6 +92,7 @@ def tanh() -> Activation:
         sympy_form=_sympy(lambda sp, X: sp.tanh(X)),
         derivatives_impl=joint,
         divided_difference_impl=chord,
+        divided_difference_partials_impl=chord_partials,
     )
 
 

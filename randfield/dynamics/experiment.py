@@ -129,9 +129,20 @@ def train_cell(job: CellJob):
         integrator_options=job.integrator_options.get(job.train),
         **{**system.model_options(), **job.model_options},
     )
-    history = fit(model, train, seed=job.seed, progress=False, **job.train_config)
+    history = fit(model, train, seed=job.seed, progress=False, checkpoint=_checkpoint(job), **job.train_config)
     model.double()  # evaluate in float64 whatever the training precision (the implicit solves need it)
     return model, system, test, history
+
+
+def _checkpoint(job: CellJob) -> Path | None:
+    """The cell's training checkpoint (resumable; removed once the cell's result is cached), named by
+    a digest of the cell's whole config so that a changed cell never resumes another's training."""
+    if not job.cache_dir:
+        return None
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(_canonical(_meta(job)["config"]["cell"]), sort_keys=True).encode())
+    return Path(job.cache_dir) / f"{job.key()}.{digest.hexdigest()[:12]}.train.pt"
 
 
 def run_cell(job: CellJob) -> dict:
@@ -163,6 +174,7 @@ def run_cell(job: CellJob) -> dict:
             result["truth_spacetime"] = _spacetime(evaluation[2][0])
     if job.cache_dir:
         atomic_write_json(Path(job.cache_dir) / f"{job.key()}.json", {**_meta(job), "result": result})
+        _checkpoint(job).unlink(missing_ok=True)
     return result
 
 

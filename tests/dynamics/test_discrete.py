@@ -94,6 +94,35 @@ def test_tanh_divided_difference_has_no_cancellation():
     assert np.allclose(act.divided_difference(a, b), ref, rtol=1e-14, atol=0)
 
 
+def test_tanh_chord_partials_match_mpmath_and_autograd_rules_agree():
+    """The tanh chord is one autograd node with analytic partials (randfield.activations._torch_chord):
+    its backward against 40-digit mpmath derivatives of (tanh a - tanh b)/(a - b), over separations
+    from 1e-12 (the Taylor branch of the Langevin function) to 10, and forward mode (jacfwd, used by
+    the Newton solver) against reverse mode; double backward by gradgradcheck."""
+    import mpmath
+
+    mpmath.mp.dps = 40
+    act = get_activation("tanh")
+    rng = np.random.default_rng(3)
+    a = rng.normal(0, 3, 60)
+    b = a + rng.choice([-1, 1], 60) * np.geomspace(1e-12, 10, 60)
+    at, bt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    grad_a, grad_b = torch.autograd.grad(act.divided_difference(at, bt).sum(), (at, bt))
+
+    def chord(x, y):
+        return (mpmath.tanh(x) - mpmath.tanh(y)) / (x - y)
+
+    for i in range(60):
+        x, y = mpmath.mpf(a[i]), mpmath.mpf(b[i])
+        da, db = mpmath.diff(lambda s: chord(s, y), x), mpmath.diff(lambda s: chord(x, s), y)
+        assert float(grad_a[i]) == pytest.approx(float(da), rel=1e-12, abs=1e-15)
+        assert float(grad_b[i]) == pytest.approx(float(db), rel=1e-12, abs=1e-15)
+    f = lambda x: act.divided_difference(x, 0.5 * x.flip(0))  # noqa: E731
+    x = torch.randn(9, dtype=torch.float64)
+    assert torch.allclose(torch.func.jacfwd(f)(x), torch.func.jacrev(f)(x), rtol=1e-13, atol=1e-15)
+    assert torch.autograd.gradgradcheck(lambda x, y: act.divided_difference(x, y), (at[:8], bt[:8]))
+
+
 def test_gradients_through_the_discrete_gradient_match_finite_differences():
     """Training differentiates dgradH in the parameters and the states: check both against
     central finite differences."""
