@@ -9,7 +9,13 @@ from scipy.linalg import expm
 from scipy.stats import linregress
 
 from randfield.dynamics import get_model, integrate
-from randfield.dynamics.integrators import ConvergenceError, StepSizeError, available_integrators, newton_solve
+from randfield.dynamics.integrators import (
+    ConvergenceError,
+    NewtonSolver,
+    StepSizeError,
+    available_integrators,
+    newton_solve,
+)
 
 
 class Oscillator:
@@ -160,6 +166,34 @@ def test_broyden_update_satisfies_the_secant_equation():
     for shift in torch.linspace(0, 1, 6):
         x = solver.solve(lambda x, c: x**3 + x - c - shift, torch.zeros(5, 1), c)
         torch.testing.assert_close(x**3 + x, c + shift, rtol=0, atol=1e-12)
+
+
+def test_finite_difference_jacobian_blocks_match_the_hand_derivative():
+    from randfield.dynamics.integrators.newton import _central_difference_jacobian
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(4, 3, 3, generator=gen, dtype=torch.float64)
+    x, c = (torch.randn(4, 3, generator=gen, dtype=torch.float64) for _ in range(2))
+
+    def residual(x, c):  # rows independent (row k belongs to sample k // (len(x) // 4)), per-row context
+        rows = a.repeat_interleave(len(x) // 4, 0)
+        return torch.tanh((rows @ x.unsqueeze(-1)).squeeze(-1) * c) + x**3
+
+    jac = _central_difference_jacobian(residual, x, x.shape, (c,))
+    z = (a @ x.unsqueeze(-1)).squeeze(-1) * c  # by hand: J_i = diag(c_i sech^2 z_i) A_i + 3 diag(x_i^2)
+    truth = (c / torch.cosh(z) ** 2).unsqueeze(-1) * a + torch.diag_embed(3 * x**2)
+    torch.testing.assert_close(jac, truth, rtol=0, atol=1e-9)  # central differences: O(eps^(2/3))
+
+
+@pytest.mark.parametrize("method", ["finite_difference", "autodiff"])
+def test_newton_converges_with_either_jacobian(method):
+    c = torch.linspace(-5, 5, 10, dtype=torch.float64).reshape(5, 2)
+    solver = NewtonSolver(rtol=1e-14, atol=1e-14, jacobian=method)
+    for shift in (0.0, 0.5):  # the second solve starts from the kept (or a fresh) Jacobian
+        x = solver.solve(lambda x, c: x**3 + x - c - shift, torch.zeros(5, 2, dtype=torch.float64), c)
+        torch.testing.assert_close(x**3 + x, c + shift, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="jacobian must be one of"):
+        NewtonSolver(jacobian="secant").solve(lambda x: x, torch.zeros(1, 1))
 
 
 def test_newton_reports_non_convergence():

@@ -17,14 +17,19 @@ class _Implicit(AbstractIntegrator):
     rtol: float | None = None  # None: 1e-12 in float64, 1e-5 in float32
     atol: float | None = None
     max_iter: int = 50
-    reuse_jacobian: bool = True
+    reuse_jacobian: bool | None = None  # None: see NewtonSolver.reuse_jacobian
     predictor: str = "rk2"  # "rk2" (DGNet's explicit guess) or "previous" (u_n; better for stiff systems)
+    jacobian: str = "auto"  # see NewtonSolver.jacobian
     solver: NewtonSolver = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.predictor not in ("rk2", "previous"):
             raise ValueError(f"predictor must be 'rk2' or 'previous', got {self.predictor!r}")
-        object.__setattr__(self, "solver", NewtonSolver(self.rtol, self.atol, self.max_iter, self.reuse_jacobian))
+        object.__setattr__(
+            self,
+            "solver",
+            NewtonSolver(self.rtol, self.atol, self.max_iter, self.reuse_jacobian, jacobian=self.jacobian),
+        )
 
     def _solve(self, system, residual, u, dt):
         u = u.detach()
