@@ -43,6 +43,10 @@ def test_two_body_initial_conditions_are_near_circular_with_zero_momentum():
     r = np.linalg.norm(u0[:, 0:2], axis=1)
     speed = np.linalg.norm(u0[:, 4:6], axis=1)
     assert np.abs(speed * 2 * np.sqrt(r) - 1).max() < 0.25
+    # HNN's sampler: body 1 in the square [0.5, 1.5]^2, moving counter-clockwise, perpendicular to q1
+    assert (u0[:, 0:2] >= 0.5).all() and (u0[:, 0:2] <= 1.5).all()
+    cross = u0[:, 0] * u0[:, 5] - u0[:, 1] * u0[:, 4]
+    np.testing.assert_allclose(cross, r * speed, rtol=1e-12)
 
 
 def test_split_and_windows():

@@ -149,9 +149,10 @@ class Pendulum(AbstractSystem):
 class TwoBody(AbstractSystem):
     """Two unit masses under gravity (G = 1), H = |p1|^2/2 + |p2|^2/2 - 1/|q1 - q2|.
 
-    u = (q1x, q1y, q2x, q2y, p1x, p1y, p2x, p2y). Near-circular orbits about the origin: body 1
-    at radius r ~ U[0.5, 1.5], body 2 opposite, circular speed 1/(2 sqrt(r)) scaled by
-    (1 + 0.05 N(0, 1)), zero total momentum (HNN's orbit sampler).
+    u = (q1x, q1y, q2x, q2y, p1x, p1y, p2x, p2y). Near-circular orbits, HNN's sampler
+    (experiment-2body/data.py, `random_config`): each coordinate of body 1 uniform on [0.5, 1.5]
+    (so r = |q1| in [0.71, 2.12], first quadrant), body 2 opposite, circular speed 1/(2 sqrt(r))
+    counter-clockwise scaled by (1 + 0.05 N(0, 1)), zero total momentum.
     """
 
     name = "two_body"
@@ -170,10 +171,8 @@ class TwoBody(AbstractSystem):
         return np.concatenate([f, -f, p1, p2], axis=-1)
 
     def sample_initial(self, rng, n):
-        angle = rng.uniform(0, 2 * np.pi, n)
-        r = rng.uniform(0.5, 1.5, n)
-        direction = np.stack([np.cos(angle), np.sin(angle)], axis=-1)
-        q1 = r[:, None] * direction
+        q1 = rng.uniform(0.5, 1.5, (n, 2))
+        r = np.linalg.norm(q1, axis=-1)
         speed = 0.5 / np.sqrt(r) * (1 + 0.05 * rng.standard_normal(n))
-        p1 = speed[:, None] * np.stack([-direction[:, 1], direction[:, 0]], axis=-1)
+        p1 = (speed / r)[:, None] * np.stack([-q1[:, 1], q1[:, 0]], axis=-1)
         return np.concatenate([q1, -q1, p1, -p1], axis=-1)
