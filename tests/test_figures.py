@@ -25,3 +25,30 @@ def test_regenerate_one_figure_then_cache(tmp_path):
     # Poole's sigma_w = 4.0 network: c* = 0.0297 (anchors §2.1)
     assert abs(meta["data"]["16,0.09"]["c_star"] - 0.0297) < 5e-5
     assert regenerate(tmp_path, out, quick=True) == [("cm", "cached")]
+
+
+def test_merge_tables_replaces_rows_in_place_and_writes_both_formats(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("merge_tables", EXPERIMENTS / "dynamics" / "merge_tables.py")
+    merge = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(merge)
+
+    def row(system, model, energy):
+        return {
+            "system": system, "model": model, "train": "rk2", "predict": "rk2", "seeds": 1,
+            "derivative": [1.0, 0.0], "energy": [energy, 0.0], "published": [1.0, 1.0],
+            "state": [0.0, 0.0], "ratio": [1.0, energy], "iterations_per_second": 1.0,
+        }  # fmt: skip
+
+    old = [row("spring", "node", 1.0), row("two_body", "node", 2.0), row("two_body", "hnn", 3.0)]
+    new = [row("two_body", "node", 20.0), row("two_body", "srnn", 40.0)]
+    merged = merge.merge_rows([old, new])
+    assert [(r["system"], r["model"], r["energy"][0]) for r in merged] == [
+        ("spring", "node", 1.0), ("two_body", "node", 20.0), ("two_body", "hnn", 3.0), ("two_body", "srnn", 40.0),
+    ]  # fmt: skip
+    for i, rows in enumerate([old, new]):
+        (tmp_path / f"t{i}.json").write_text(json.dumps({"config": {"config": "c", "systems": ["x"]}, "rows": rows}))
+    merge.main([str(tmp_path / "t0.json"), str(tmp_path / "t1.json"), "--out", str(tmp_path / "m")])
+    assert len(json.loads((tmp_path / "m.json").read_text())["rows"]) == 4
+    assert (tmp_path / "m.md").read_text().count("| two_body |") == 3

@@ -1,0 +1,61 @@
+"""Merge dynamics tables written by run_table.py: rows of later tables replace the rows of earlier
+ones with the same (system, model, train, predict), other rows are kept in order; the result
+records every source table's provenance.
+
+Use it when part of a table is re-run from scratch while the rest's cached cells are no longer
+on this machine (e.g. the two-body rows after a data-protocol fix).
+
+Run: python experiments/dynamics/merge_tables.py figures/dynamics_ode_table_full.json /tmp/two_body.json \
+         --out figures/dynamics_ode_table_full
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from randfield._io import atomic_write_bytes, atomic_write_json, provenance
+from randfield.dynamics.experiment import table_markdown
+
+
+def _key(row: dict) -> tuple:
+    return row["system"], row["model"], row["train"], row["predict"]
+
+
+def merge_rows(tables: list[list[dict]]) -> list[dict]:
+    """Rows of all tables, a later row replacing an earlier one with the same key in its place."""
+    merged: dict[tuple, dict] = {}
+    for rows in tables:
+        for row in rows:
+            merged[_key(row)] = row  # dicts keep first-insertion order: a replaced row keeps its place
+    return list(merged.values())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("tables", nargs="+", type=Path, help="run_table.py JSON outputs, earliest first")
+    ap.add_argument("--out", required=True, help="output path without suffix (.md and .json are written)")
+    args = ap.parse_args(argv)
+    sources = [json.loads(path.read_text()) for path in args.tables]
+    rows = merge_rows([source["rows"] for source in sources])
+    out = Path(args.out)
+    header = "<!-- merged by experiments/dynamics/merge_tables.py from " + " + ".join(map(str, args.tables)) + "; "
+    header += "made by: " + " + ".join(
+        f"run_table.py --config {s['config'].get('config')} --systems {' '.join(s['config'].get('systems', []))}"
+        f"{' --rows ' + ' '.join(s['config']['rows']) if s['config'].get('rows') else ''}"
+        f" --seeds {s['config'].get('seeds')}"
+        for s in sources
+    )
+    header += " -->\n"
+    sources_meta = [{k: v for k, v in s.items() if k != "rows"} for s in sources]
+    atomic_write_bytes(out.with_suffix(".md"), (header + table_markdown(rows)).encode())
+    atomic_write_json(
+        out.with_suffix(".json"),
+        {**provenance({"merged": [str(p) for p in args.tables]}), "sources": sources_meta, "rows": rows},
+    )
+    print(table_markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
