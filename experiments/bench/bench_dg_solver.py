@@ -9,7 +9,8 @@ the largest difference between the two rollouts and the energy drift of each, pl
 iterations/second of every model.
 
 Run: python experiments/bench/bench_dg_solver.py [--system spring|kdv|cahn_hilliard] [--device cuda]
-         [--steps N] [--initial N] [--hidden 200] [--no-training-speed]
+         [--steps N] [--initial N] [--hidden 200] [--jacobian auto|autodiff|finite_difference]
+         [--no-training-speed]
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def main(argv=None):
     ap.add_argument("--initial", type=int, default=None, help="default: 15 (ODE), 10 (PDE)")
     ap.add_argument("--hidden", type=int, default=200)
     ap.add_argument("--tol", type=float, default=1e-12)
+    ap.add_argument(
+        "--jacobian", default="auto", choices=["auto", "autodiff", "finite_difference"], help="Newton's Jacobian blocks"
+    )
     ap.add_argument("--no-training-speed", action="store_true")
     args = ap.parse_args(argv)
     system = data.get_system(args.system)
@@ -115,7 +119,7 @@ def main(argv=None):
         if args.device.startswith("cuda"):
             torch.cuda.synchronize()
         tic = time.perf_counter()
-        step = get_integrator("dg", rtol=args.tol, atol=args.tol)
+        step = get_integrator("dg", rtol=args.tol, atol=args.tol, jacobian=args.jacobian)
         ours = model.rollout(u0_dev, t, step)
         if args.device.startswith("cuda"):
             torch.cuda.synchronize()
