@@ -23,6 +23,20 @@ def _key(row: dict) -> tuple:
     return row["system"], row["model"], row["train"], row["predict"]
 
 
+def _runs(table: dict) -> list[dict]:
+    """The run_table provenance records behind a table (a merged table lists its sources')."""
+    if "sources" in table:
+        return [run for source in table["sources"] for run in _runs(source)]
+    return [{k: v for k, v in table.items() if k != "rows"}]
+
+
+def _describe(run: dict) -> str:
+    c = run["config"]
+    rows = f" --rows {' '.join(c['rows'])}" if c.get("rows") else ""
+    systems = " ".join(c.get("systems", []))
+    return f"run_table.py --config {c.get('config')} --systems {systems}{rows} --seeds {c.get('seeds')}"
+
+
 def merge_rows(tables: list[list[dict]]) -> list[dict]:
     """Rows of all tables, a later row replacing an earlier one with the same key in its place."""
     merged: dict[tuple, dict] = {}
@@ -40,19 +54,16 @@ def main(argv=None):
     sources = [json.loads(path.read_text()) for path in args.tables]
     rows = merge_rows([source["rows"] for source in sources])
     out = Path(args.out)
+    runs = []  # each run once, also when a merged table is merged again with one of its sources
+    for run in (run for source in sources for run in _runs(source)):
+        if run not in runs:
+            runs.append(run)
     header = "<!-- merged by experiments/dynamics/merge_tables.py from " + " + ".join(map(str, args.tables)) + "; "
-    header += "made by: " + " + ".join(
-        f"run_table.py --config {s['config'].get('config')} --systems {' '.join(s['config'].get('systems', []))}"
-        f"{' --rows ' + ' '.join(s['config']['rows']) if s['config'].get('rows') else ''}"
-        f" --seeds {s['config'].get('seeds')}"
-        for s in sources
-    )
-    header += " -->\n"
-    sources_meta = [{k: v for k, v in s.items() if k != "rows"} for s in sources]
+    header += "made by: " + " + ".join(_describe(run) for run in runs) + " -->\n"
     atomic_write_bytes(out.with_suffix(".md"), (header + table_markdown(rows)).encode())
     atomic_write_json(
         out.with_suffix(".json"),
-        {**provenance({"merged": [str(p) for p in args.tables]}), "sources": sources_meta, "rows": rows},
+        {**provenance({"merged": [str(p) for p in args.tables]}), "sources": runs, "rows": rows},
     )
     print(table_markdown(rows))
 
