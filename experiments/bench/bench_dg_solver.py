@@ -26,6 +26,7 @@ from scipy.optimize import fsolve
 from randfield._malloc import retain_freed_memory
 from randfield.dynamics import data, evaluation_set, get_model
 from randfield.dynamics.integrators import MIDPOINT, get_integrator
+from randfield.dynamics.integrators.newton import JACOBIAN_METHODS
 
 
 def fsolve_rollout(model, u0: np.ndarray, dt: float, steps: int, xtol: float) -> np.ndarray:
@@ -90,9 +91,7 @@ def main(argv=None):
     ap.add_argument("--initial", type=int, default=None, help="default: 15 (ODE), 10 (PDE)")
     ap.add_argument("--hidden", type=int, default=200)
     ap.add_argument("--tol", type=float, default=1e-12)
-    ap.add_argument(
-        "--jacobian", default="auto", choices=["auto", "autodiff", "finite_difference"], help="Newton's Jacobian blocks"
-    )
+    ap.add_argument("--jacobian", default="auto", choices=JACOBIAN_METHODS, help="Newton's Jacobian blocks")
     ap.add_argument("--no-training-speed", action="store_true")
     args = ap.parse_args(argv)
     system = data.get_system(args.system)
