@@ -74,7 +74,9 @@ class CellJob:
     n_initial: int = 15
     integrator_options: dict = field(default_factory=dict)
     model_options: dict = field(default_factory=dict)
-    evaluation: str = "randfield"  # initial conditions of the rollouts (metrics.evaluation_set's protocol)
+    # initial conditions of the rollouts (metrics.evaluation_set's protocol); "published" also
+    # draws the cell's data from the published scripts' stream for its seed
+    evaluation: str = "randfield"
     cache_dir: str | None = None
     reuse_stale: bool = False  # accept a cached cell made by other source code (same config)
 
@@ -120,7 +122,11 @@ def train_cell(job: CellJob):
     from .training import fit
 
     system = get_system(job.system)
-    train, test = generate(system, seed=0, **job.data).split(system.protocol.test_fraction)
+    # "published": each seed replays its own run of the published script (data, initial conditions);
+    # otherwise one dataset (seed 0) for all seeds
+    sampler = "published" if job.evaluation == "published" else "randfield"
+    data_seed = job.seed if sampler == "published" else 0
+    train, test = generate(system, seed=data_seed, sampler=sampler, **job.data).split(system.protocol.test_fraction)
     torch.manual_seed(job.seed)
     model = get_model(
         job.model,
@@ -153,7 +159,8 @@ def run_cell(job: CellJob) -> dict:
     if cached is not None:
         return cached
     model, system, test, history = train_cell(job)
-    evaluation = evaluation_set(system, job.n_initial, protocol=job.evaluation)
+    stream = {"seed": job.seed, "data": job.data} if job.evaluation == "published" else {}
+    evaluation = evaluation_set(system, job.n_initial, protocol=job.evaluation, **stream)
     result = {
         "final_loss": float(history.losses[-1]),
         "iterations_per_second": history.iterations_per_second,

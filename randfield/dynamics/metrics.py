@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .data import Trajectories, get_system
+from .data.trajectories import published_stream
 from .integrators import ConvergenceError, StepSizeError
 
 
@@ -42,14 +43,17 @@ def derivative_mse(model, test: Trajectories) -> float:
 
 
 def evaluation_set(
-    system, n_initial: int = 15, seed: int = 1234, protocol: str = "randfield"
+    system, n_initial: int = 15, seed: int = 1234, protocol: str = "randfield", data: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(t, u0, reference) for rollouts: the protocol's evaluation grid, n_initial fresh initial
     conditions and their reference solution (n_initial, T, dim).
 
     protocol: "randfield" draws the initial conditions from the system's own sampler (the training
     distribution); "dgnet" follows DGNet's ODE scripts (anchors B1 §1.3.4): every coordinate
-    uniform in magnitude on [0.2, 1.0] with a random sign (1-degree-of-freedom systems only).
+    uniform in magnitude on [0.2, 1.0] with a random sign (1-degree-of-freedom systems only);
+    "published" draws those same initial conditions from the published script's own stream, after
+    the data of `generate(system, seed=seed, sampler="published", **data)`: with `seed` the cell's
+    seed they are the very initial conditions of DGNet's `train_dgnet.py --seed seed`.
     """
     sys_ = get_system(system)
     t = np.linspace(0.0, sys_.protocol.eval_t_end, sys_.protocol.eval_points)
@@ -60,8 +64,12 @@ def evaluation_set(
         if sys_.dim != 2:
             raise ValueError(f"protocol 'dgnet' is defined for (q, p) systems, not {sys_.name} (dim {sys_.dim})")
         u0 = rng.uniform(0.2, 1.0, (n_initial, 2)) * rng.choice([-1.0, 1.0], (n_initial, 2))
+    elif protocol == "published":
+        data = data or {}
+        n = data.get("n_trajectories", sys_.protocol.n_trajectories)
+        u0 = published_stream(sys_, seed, n, data.get("n_points", sys_.protocol.n_points), n_initial).evaluation_initial
     else:
-        raise ValueError(f"protocol must be 'randfield' or 'dgnet', got {protocol!r}")
+        raise ValueError(f"protocol must be 'randfield', 'dgnet' or 'published', got {protocol!r}")
     return t, u0, sys_.reference(u0, t)
 
 

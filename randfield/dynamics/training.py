@@ -64,6 +64,7 @@ def fit(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 500,
     progress: bool = True,
+    callback=None,
     **overrides,
 ) -> TrainResult:
     """Train `model` in place on the windows of `data`; returns the loss history.
@@ -74,6 +75,8 @@ def fit(
             steps (atomically). If it exists, training resumes from it and yields the same
             result as an uninterrupted run.
         progress: show a tqdm bar.
+        callback: called as callback(steps_done, model) after every optimiser step (e.g. to score
+            the last iterates of a run).
     """
     config = TrainConfig(**{**asdict(config or TrainConfig()), **overrides})
     dtype = getattr(torch, config.dtype)
@@ -126,6 +129,8 @@ def fit(
         loss.backward()
         optimiser.step()
         losses.append(loss.item())
+        if callback is not None:
+            callback(step + 1, model)
         if progress and step % 50 == 0:
             bar.set_postfix(loss=f"{losses[-1]:.3e}")
         if checkpoint is not None and (step + 1) % checkpoint_every == 0:

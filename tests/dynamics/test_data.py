@@ -49,6 +49,37 @@ def test_two_body_initial_conditions_are_near_circular_with_zero_momentum():
     np.testing.assert_allclose(cross, r * speed, rtol=1e-12)
 
 
+@pytest.mark.parametrize("name, lo, hi", [("spring", 0.1, 1.0), ("pendulum", 1.3, 2.3)])
+def test_published_sampler_replays_the_published_scripts_random_stream(name, lo, hi):
+    """The published scripts draw, with numpy's global legacy generator, per trajectory a direction,
+    a radius and then q- and p-noise (HNN get_dataset), and then DGNet's rollout initial conditions.
+    Replay those calls one by one, as the scripts do, and compare with sampler="published"."""
+    from randfield.dynamics.metrics import evaluation_set
+
+    system, n, points, seed = get_system(name), 6, 20, 3
+    np.random.seed(seed)
+    states = []
+    for _ in range(n):
+        y0 = np.random.rand(2) * 2 - 1
+        y0 = y0 / np.sqrt((y0**2).sum()) * (np.random.rand() * (hi - lo) + lo)
+        t = np.linspace(0, 20, points)
+        sol = solve_ivp(lambda _, y: system.vector_field(y), (0, 20), y0, t_eval=t, rtol=1e-12, atol=1e-12)
+        q, p = sol.y
+        states.append(np.stack([q + np.random.randn(points) * 0.1, p + np.random.randn(points) * 0.1], -1))
+    eval_x0 = []
+    for _ in range(4):
+        x0 = np.random.rand(2) * 1.6 - 0.8
+        eval_x0.append(x0 + 0.2 * np.sign(x0) * np.ones_like(x0))
+    d = data.generate(name, n, seed=seed, n_points=points, sampler="published")
+    np.testing.assert_allclose(d.states, np.array(states), atol=1e-8)
+    _, u0, _ = evaluation_set(name, 4, seed=seed, protocol="published", data={"n_trajectories": n, "n_points": points})
+    np.testing.assert_array_equal(u0, np.array(eval_x0))
+    with pytest.raises(ValueError, match="spring and pendulum"):
+        data.generate("two_body", 2, sampler="published")
+    with pytest.raises(ValueError, match="sampler must be"):
+        data.generate("spring", 2, sampler="hnn")
+
+
 def test_split_and_windows():
     d = data.generate("spring", 10, n_points=6)
     train, test = d.split(0.5)

@@ -100,6 +100,17 @@ def test_training_resumes_from_a_checkpoint_bit_for_bit(spring, tmp_path):
     assert np.array_equal(resumed.losses, full.losses)
     assert resumed.steps_run == 10
 
+    # the callback sees every optimiser step once, after it: the loss of the model it is handed,
+    # recomputed on the full batch, is the next step's recorded loss
+    torch.manual_seed(0)
+    model = get_model("hnn", 2, hidden=16)
+    seen, windows = [], torch.as_tensor(spring.windows(1))
+    history = model.fit(
+        spring, steps=6, progress=False, callback=lambda k, m: seen.append((k, m.loss(windows, spring.dt).item()))
+    )
+    assert [k for k, _ in seen] == list(range(1, 7))
+    np.testing.assert_allclose([loss for _, loss in seen[:-1]], history.losses[1:], rtol=1e-12)
+
 
 def test_rollout_metrics_of_the_true_system_are_zero_for_an_exact_model():
     class Exact(torch.nn.Module):

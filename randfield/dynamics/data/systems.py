@@ -51,6 +51,8 @@ class AbstractSystem(ABC):
     name: ClassVar[str]
     dim: ClassVar[int]
     protocol: ClassVar[Protocol]
+    # (lo, hi) of HNN's radius sampler for 1-degree-of-freedom systems; None where it has none
+    radius_range: ClassVar[tuple[float, float] | None] = None
 
     @abstractmethod
     def hamiltonian(self, u: np.ndarray) -> np.ndarray:
@@ -106,6 +108,7 @@ class Spring(AbstractSystem):
     name = "spring"
     dim = 2
     protocol = Protocol(50, 20.0, 100, 0.1, 0.5, 20.0, 100)
+    radius_range = (0.1, 1.0)
 
     def hamiltonian(self, u):
         return (u**2).sum(-1)
@@ -114,7 +117,7 @@ class Spring(AbstractSystem):
         return 2 * u
 
     def sample_initial(self, rng, n):
-        return _on_circle(rng, n, 0.1, 1.0)
+        return _on_circle(rng, n, *self.radius_range)
 
     def reference(self, u0, t):
         # Exact: a rotation of the (q, p) plane at angular frequency 2.
@@ -131,6 +134,7 @@ class Pendulum(AbstractSystem):
     name = "pendulum"
     dim = 2
     protocol = Protocol(50, 20.0, 100, 0.1, 0.5, 20.0, 100)
+    radius_range = (1.3, 2.3)
 
     def hamiltonian(self, u):
         q, p = u[..., 0], u[..., 1]
@@ -141,7 +145,7 @@ class Pendulum(AbstractSystem):
         return np.stack([3 * np.sin(q), 2 * p], axis=-1)
 
     def sample_initial(self, rng, n):
-        return _on_circle(rng, n, 1.3, 2.3)
+        return _on_circle(rng, n, *self.radius_range)
 
 
 @register_system

@@ -54,6 +54,39 @@ class Trajectories:
         return self.states[:, idx].reshape(-1, horizon + 1, *state)
 
 
+@dataclass(frozen=True)
+class PublishedStream:
+    """The random numbers of one run of the published ODE scripts, in the order they draw them."""
+
+    initial: np.ndarray  # (n_trajectories, 2) training/test initial states
+    noise: np.ndarray  # (n_trajectories, n_points, 2) standard normal observation noise (before scaling)
+    evaluation_initial: np.ndarray  # (n_eval, 2) initial states of the energy/state rollouts
+
+
+def published_stream(system, seed: int, n_trajectories: int, n_points: int, n_eval: int = 0) -> PublishedStream:
+    """Replays numpy's legacy global stream as HNN's `get_dataset(seed)` and then DGNet's
+    `train_dgnet.py` evaluation draw it (spring and pendulum; anchors B1 §1.2, §1.3.4), so a cell
+    of seed s sees exactly the data and rollout initial conditions of the published script run
+    with `--seed s`.
+
+    Per trajectory: a direction rand(2)*2-1, a radius rand()*(hi-lo)+lo, then randn(T) for q and
+    randn(T) for p. Per evaluation rollout: x = rand(2)*1.6-0.8, x += 0.2 sign(x), so each
+    coordinate is +-U[0.2, 1].
+    """
+    sys_ = get_system(system)
+    if sys_.radius_range is None:
+        raise ValueError(f"the published HNN/DGNet stream is defined for spring and pendulum, not {sys_.name!r}")
+    lo, hi = sys_.radius_range
+    rs = np.random.RandomState(seed)  # the legacy generator: its stream is frozen across numpy versions
+    initial, noise = np.empty((n_trajectories, 2)), np.empty((n_trajectories, n_points, 2))
+    for i in range(n_trajectories):  # sequential by nature: the draws interleave per trajectory
+        direction = rs.rand(2) * 2 - 1
+        initial[i] = direction / np.linalg.norm(direction) * (rs.rand() * (hi - lo) + lo)
+        noise[i, :, 0], noise[i, :, 1] = rs.randn(n_points), rs.randn(n_points)
+    evaluation = rs.rand(n_eval, 2) * 1.6 - 0.8  # one rand(2) per rollout = rows of rand(n, 2)
+    return PublishedStream(initial, noise, evaluation + 0.2 * np.sign(evaluation))
+
+
 def generate(
     system,
     n_trajectories: int | None = None,
@@ -63,6 +96,7 @@ def generate(
     n_points: int | None = None,
     noise_std: float | None = None,
     scheme: str = "reference",
+    sampler: str = "randfield",
 ) -> Trajectories:
     """Trajectories of `system` ("spring", "pendulum", "two_body") under its protocol's defaults.
 
@@ -70,6 +104,8 @@ def generate(
     Gaussian observation noise of std `noise_std` is added to the states (not the derivatives).
     scheme: "reference" (the system's high-accuracy solution) or, for PDE systems, "dvdm" (the
     published discrete variational derivative scheme, solved by batched Newton).
+    sampler: "randfield" (numpy Generator seeded by `seed`) or "published" (the published
+    scripts' own random stream for `seed`, see `published_stream`; spring and pendulum).
     """
     sys_: AbstractSystem = get_system(system)
     proto = sys_.protocol
@@ -83,8 +119,14 @@ def generate(
         raise ValueError(f"t_end must be positive and finite, got {t_end}")
     if not (noise >= 0 and np.isfinite(noise)):
         raise ValueError(f"noise_std must be >= 0 and finite, got {noise}")
-    rng = np.random.default_rng(seed)
-    u0 = sys_.sample_initial(rng, n)
+    if sampler == "randfield":
+        rng = np.random.default_rng(seed)
+        u0 = sys_.sample_initial(rng, n)
+    elif sampler == "published":
+        stream = published_stream(sys_, seed, n, points)
+        u0 = stream.initial
+    else:
+        raise ValueError(f"sampler must be 'randfield' or 'published', got {sampler!r}")
     t = np.linspace(0.0, t_end, points)
     if scheme == "reference":
         clean = sys_.reference(u0, t)
@@ -92,5 +134,6 @@ def generate(
         clean = sys_.dvdm(u0, t)
     else:
         raise ValueError(f"scheme must be 'reference' or, for PDE systems, 'dvdm'; got {scheme!r} for {sys_.name}")
-    states = clean + noise * rng.standard_normal(clean.shape)
+    draws = rng.standard_normal(clean.shape) if sampler == "randfield" else stream.noise
+    states = clean + noise * draws
     return Trajectories(sys_.name, t, states, clean, sys_.vector_field(clean))
