@@ -469,14 +469,24 @@ def trainable_depth(p: dict):
 def dynamics_table(p: dict):
     """DGNet's ODE or PDE table measured (anchors B1 §1.3.3, §1.3.5): energy error vs time per
     model/integrator and energy MSE against the published value; the Markdown table goes to <name>.md."""
-    import matplotlib.pyplot as plt
-
-    from .dynamics.data import get_system
     from .dynamics.experiment import jobs_from_params, run_table, summarise, table_markdown
 
     jobs = jobs_from_params(p)
     summary = summarise(jobs, run_table(jobs, workers=int(p.get("workers", 1)), progress=False))
-    systems = list(p["systems"])
+    fig = dynamics_table_figure(summary)
+    data_rows = [{k: v for k, v in r.items() if k not in ("spacetime", "truth_spacetime")} for r in summary]
+    return fig, {"rows": data_rows, "markdown": table_markdown(summary)}
+
+
+def dynamics_table_figure(summary: list[dict]):
+    """The figure of a dynamics table (rows as `experiment.summarise` writes them, also read back
+    from a table's JSON): per system, energy error vs time per model/integrator, energy MSE
+    (mean ± std over seeds) against the published value, and space-time pictures for PDEs."""
+    import matplotlib.pyplot as plt
+
+    from .dynamics.data import get_system
+
+    systems = list(dict.fromkeys(r["system"] for r in summary))
     pictures = [r for r in summary if r.get("spacetime") is not None]
     rows = 3 if pictures else 2
     fig, axes = plt.subplots(rows, len(systems), figsize=(5.2 * len(systems), 3.75 * rows), squeeze=False)
@@ -493,14 +503,17 @@ def dynamics_table(p: dict):
         ax_b.scatter(x, [r["published"][1] for r in mine], color="k", marker="_", s=300, zorder=3, label="published")
         ax_b.set_yscale("log")
         ax_b.set_xticks(x, labels, fontsize=7)
-        ax_b.set(ylabel="energy MSE", title=f"{system}: measured (mean ± std, {mine[0]['seeds']} seeds) vs published")
+        seeds = sorted({r["seeds"] for r in mine})
+        ax_b.set(
+            ylabel="energy MSE",
+            title=f"{system}: measured (mean ± std, {'/'.join(map(str, seeds))} seeds) vs published",
+        )
         ax_b.legend(fontsize=8)
         if pictures:
             _spacetime_panel(axes[2, col], system, [r for r in pictures if r["system"] == system])
-    axes[0, 0].legend(fontsize=7)
+        ax_t.legend(fontsize=7)
     fig.tight_layout()
-    data_rows = [{k: v for k, v in r.items() if k not in ("spacetime", "truth_spacetime")} for r in summary]
-    return fig, {"rows": data_rows, "markdown": table_markdown(summary)}
+    return fig
 
 
 def _spacetime_panel(ax, system: str, rows: list[dict]) -> None:

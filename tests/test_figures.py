@@ -27,7 +27,7 @@ def test_regenerate_one_figure_then_cache(tmp_path):
     assert regenerate(tmp_path, out, quick=True) == [("cm", "cached")]
 
 
-def test_merge_tables_replaces_rows_in_place_and_writes_both_formats(tmp_path):
+def test_merge_tables_replaces_rows_in_place_and_writes_table_and_figure(tmp_path):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("merge_tables", EXPERIMENTS / "dynamics" / "merge_tables.py")
@@ -39,6 +39,7 @@ def test_merge_tables_replaces_rows_in_place_and_writes_both_formats(tmp_path):
             "system": system, "model": model, "train": "rk2", "predict": "rk2", "seeds": 1,
             "derivative": [1.0, 0.0], "energy": [energy, 0.0], "published": [1.0, 1.0],
             "state": [0.0, 0.0], "ratio": [1.0, energy], "iterations_per_second": 1.0,
+            "energy_error_curve": [0.0, energy, 2 * energy],
         }  # fmt: skip
 
     old = [row("spring", "node", 1.0), row("two_body", "node", 2.0), row("two_body", "hnn", 3.0)]
@@ -52,3 +53,4 @@ def test_merge_tables_replaces_rows_in_place_and_writes_both_formats(tmp_path):
     merge.main([str(tmp_path / "t0.json"), str(tmp_path / "t1.json"), "--out", str(tmp_path / "m")])
     assert len(json.loads((tmp_path / "m.json").read_text())["rows"]) == 4
     assert (tmp_path / "m.md").read_text().count("| two_body |") == 3
+    assert (tmp_path / "m.png").stat().st_size > 0 and (tmp_path / "m.pdf").exists()

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from randfield._io import atomic_write_bytes, atomic_write_json, provenance
 from randfield.dynamics.experiment import table_markdown
+from randfield.figures import dynamics_table_figure
+from randfield.plotting import save_figure
 
 
 def _key(row: dict) -> tuple:
@@ -49,7 +51,7 @@ def merge_rows(tables: list[list[dict]]) -> list[dict]:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("tables", nargs="+", type=Path, help="run_table.py JSON outputs, earliest first")
-    ap.add_argument("--out", required=True, help="output path without suffix (.md and .json are written)")
+    ap.add_argument("--out", required=True, help="output path without suffix (.md, .json, .png and .pdf are written)")
     args = ap.parse_args(argv)
     sources = [json.loads(path.read_text()) for path in args.tables]
     rows = merge_rows([source["rows"] for source in sources])
@@ -65,6 +67,7 @@ def main(argv=None):
         out.with_suffix(".json"),
         {**provenance({"merged": [str(p) for p in args.tables]}), "sources": runs, "rows": rows},
     )
+    save_figure(dynamics_table_figure(rows), out)  # .png and .pdf
     print(table_markdown(rows))
 
 

@@ -1,4 +1,4 @@
-"""Full-size runs of DGNet's ODE or PDE table, a part at a time: figures/<config>_full.md and .json.
+"""Full-size runs of DGNet's ODE or PDE table, a part at a time: figures/<config>_full.{md,json,png,pdf}.
 
     python experiments/dynamics/run_table.py [--config dynamics_ode_table] [--systems spring pendulum]
         [--rows dgnet/dg ...] [--seeds 5] [--workers 2] [--reuse-stale]
@@ -18,7 +18,8 @@ from pathlib import Path
 from randfield._io import atomic_write_bytes, atomic_write_json, provenance
 from randfield._malloc import retain_freed_memory
 from randfield.dynamics.experiment import cached_result, jobs_from_params, run_table, summarise, table_markdown
-from randfield.figures import load_configs
+from randfield.figures import dynamics_table_figure, load_configs
+from randfield.plotting import save_figure
 
 CONFIG = Path(__file__).resolve().parents[1]
 
@@ -64,6 +65,7 @@ def main(argv=None):
     )
     atomic_write_bytes(Path(args.out).with_suffix(".md"), (header + table_markdown(summary)).encode())
     atomic_write_json(Path(args.out).with_suffix(".json"), {**provenance(vars(args)), "rows": summary})
+    save_figure(dynamics_table_figure(summary), args.out)  # .png and .pdf
     print(table_markdown(summary))
 
 
