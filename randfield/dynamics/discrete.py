@@ -67,24 +67,47 @@ class Conv2d(_ConvChord, nn.Conv2d, DiscreteModule):
     """Conv2d; use padding_mode="circular" for periodic domains."""
 
 
-class Elementwise(DiscreteModule):
-    """phi applied elementwise; `activation` is any registered name or an `Activation`."""
+SLOPES = ("exact", "published")
+# DGNet's threshold below which its code takes phi'((a + b) / 2) instead of the divided difference
+_PUBLISHED_EPS = {torch.float32: 1e-6, torch.float64: 1e-12}
 
-    def __init__(self, activation="tanh"):
+
+class Elementwise(DiscreteModule):
+    """phi applied elementwise; `activation` is any registered name or an `Activation`.
+
+    slope: "exact" (default) takes the activation's chord slope, free of cancellation;
+    "published" computes it as DGNet's code does (dgnet/modules.py), (phi(a) - phi(b)) / (a - b)
+    in the working precision with phi'((a + b) / 2) where |a - b| <= 1e-6 (float32) or 1e-12
+    (float64). Its cancellation error ~eps / |a - b| is part of what the published float32 runs
+    trained with; the option exists to reproduce them (see figures/README.md, rounding spread).
+    """
+
+    def __init__(self, activation="tanh", slope: str = "exact"):
         super().__init__()
+        if slope not in SLOPES:
+            raise ValueError(f"slope must be one of {SLOPES}, got {slope!r}")
         self.activation = get_activation(activation) if isinstance(activation, str) else activation
+        self.slope = slope
 
     def forward(self, x):
         return self.activation.phi(x)
 
+    def _slope(self, a, b):
+        if self.slope == "exact":
+            return self.activation.divided_difference(a, b)
+        diff = a - b
+        far = diff.abs() > _PUBLISHED_EPS.get(diff.dtype, 1e-6)
+        quotient = (self.activation.phi(a) - self.activation.phi(b)) / torch.where(far, diff, torch.ones_like(diff))
+        return torch.where(far, quotient, self.activation.dphi((a + b) / 2))
+
     def chord(self, x, a, b):
-        return self.activation.divided_difference(a, b) * x
+        return self._slope(a, b) * x
 
     def chord_adjoint(self, y, a, b):
-        return self.activation.divided_difference(a, b) * y
+        return self._slope(a, b) * y
 
     def extra_repr(self) -> str:
-        return self.activation.name
+        return self.activation.name + ("" if self.slope == "exact" else f", slope={self.slope}")
 
 
 class Square(DiscreteModule):
@@ -174,13 +197,15 @@ class DiscreteSequential(nn.Sequential):
         return torch.func.grad(lambda x: self(x).sum())(u)
 
 
-def energy_mlp(dim: int, hidden: int = 200, layers: int = 2, activation="tanh") -> DiscreteSequential:
+def energy_mlp(
+    dim: int, hidden: int = 200, layers: int = 2, activation="tanh", slope: str = "exact"
+) -> DiscreteSequential:
     """The HNN/DGNet energy network: dim -> hidden (x layers, activation) -> 1 (no output bias),
-    orthogonally initialised as in Greydanus et al.'s code."""
+    orthogonally initialised as in Greydanus et al.'s code; `slope` as in `Elementwise`."""
     mods: list[DiscreteModule] = []
     width = dim
     for _ in range(layers):
-        mods += [Linear(width, hidden), Elementwise(activation)]
+        mods += [Linear(width, hidden), Elementwise(activation, slope)]
         width = hidden
     mods.append(Linear(width, 1, bias=False))
     net = DiscreteSequential(*mods)
@@ -192,16 +217,17 @@ def energy_mlp(dim: int, hidden: int = 200, layers: int = 2, activation="tanh") 
     return net
 
 
-def energy_conv(ndim: int, hidden: int = 200, activation="tanh") -> DiscreteSequential:
+def energy_conv(ndim: int, hidden: int = 200, activation="tanh", slope: str = "exact") -> DiscreteSequential:
     """DGNet's PDE energy network on a periodic grid (batch, *grid) -> (batch, 1): conv k = 3 with
-    circular padding, tanh, 1 x 1 conv, tanh, 1 x 1 conv to one channel (no bias), global sum."""
+    circular padding, tanh, 1 x 1 conv, tanh, 1 x 1 conv to one channel (no bias), global sum;
+    `slope` as in `Elementwise`."""
     conv = {1: Conv1d, 2: Conv2d}[ndim]
     net = DiscreteSequential(
         AddChannel(),
         conv(1, hidden, 3, padding=1, padding_mode="circular"),
-        Elementwise(activation),
+        Elementwise(activation, slope),
         conv(hidden, hidden, 1),
-        Elementwise(activation),
+        Elementwise(activation, slope),
         conv(hidden, 1, 1, bias=False),
         Sum(),
     )

@@ -176,3 +176,37 @@ def test_chord_adjoint_is_the_transpose_of_the_chord(layer, shape):
     lx = layer.chord(x, a, b)
     y = torch.randn(lx.shape, generator=gen, dtype=torch.float64)
     assert torch.sum(lx * y).item() == pytest.approx(torch.sum(x * layer.chord_adjoint(y, a, b)).item(), rel=1e-12)
+
+
+def test_published_slope_is_a_discrete_gradient_with_the_published_cancellation():
+    """slope="published" (DGNet's own formula): in float64 it is the same discrete gradient to
+    rounding; in float32 its error against an mpmath chord is the cancellation ~eps32 / |a - b|."""
+    import mpmath
+
+    torch.manual_seed(0)
+    exact, published = dd.energy_mlp(4, 32, 2, "tanh"), dd.energy_mlp(4, 32, 2, "tanh", slope="published")
+    published.load_state_dict(exact.state_dict())
+    u = torch.randn(64, 4, dtype=torch.float64)
+    v = u + 0.1 * torch.randn(64, 4, dtype=torch.float64)
+    g = published.double().discrete_gradient(u, v)
+    h = published(u).squeeze(-1) - published(v).squeeze(-1)
+    assert torch.allclose((g * (u - v)).sum(-1), h, rtol=0, atol=1e-14)
+    assert torch.allclose(g, exact.double().discrete_gradient(u, v), rtol=0, atol=1e-12)
+    # the midpoint fallback at u = v: the gradient
+    assert torch.allclose(published.discrete_gradient(u, u), autograd_gradient(published, u), rtol=1e-13, atol=1e-15)
+    # float32 slopes of one layer against 40-digit chords
+    layer = dd.Elementwise("tanh", slope="published")
+    a = torch.linspace(-2, 2, 201, dtype=torch.float32)
+    b = a + 1e-3
+    mpmath.mp.dps = 40
+    ref = np.array(
+        [
+            float((mpmath.tanh(x) - mpmath.tanh(y)) / (mpmath.mpf(x) - mpmath.mpf(y)))
+            for x, y in zip(a.tolist(), b.tolist())
+        ]
+    )
+    err = np.abs(layer.chord(torch.ones_like(a), a, b).numpy() - ref)
+    eps32 = np.finfo(np.float32).eps
+    assert err.max() < 4 * eps32 / 1e-3 and err.max() > 10 * eps32  # cancellation, not a rounding of the slope
+    with pytest.raises(ValueError, match="slope must be one of"):
+        dd.Elementwise("tanh", slope="naive")

@@ -19,7 +19,8 @@ class HNN(DynamicsModel):
     of a `StencilStructure` (fixed D or D^2, or learnt "skew" / "dissipative"); H_theta is then
     DGNet's convolutional energy network.
     grad H is taken in-graph by torch.func, so training back-propagates through it and the
-    implicit solvers can differentiate it again.
+    implicit solvers can differentiate it again. `slope` ("exact" or "published") chooses how the
+    MLP's discrete gradient takes its chord slopes (see `discrete.Elementwise`).
     """
 
     name = "hnn"
@@ -33,16 +34,17 @@ class HNN(DynamicsModel):
         friction: bool = False,
         grid: list[int] | None = None,
         structure: dict | None = None,
+        slope: str = "exact",
         **options,
     ):
         super().__init__(**options)
         if grid is None:
-            self.hamiltonian = energy_mlp(dim, hidden, layers, activation)
+            self.hamiltonian = energy_mlp(dim, hidden, layers, activation, slope)
             self.G = CanonicalStructure(dim, friction)
         else:
             if structure is None:
                 raise ValueError("a PDE model (grid=...) needs structure=dict(kind=..., spacing=...)")
-            self.hamiltonian = energy_conv(len(grid), hidden, activation)
+            self.hamiltonian = energy_conv(len(grid), hidden, activation, slope)
             self.G = StencilStructure(ndim=len(grid), **structure)
 
     def energy(self, u):
