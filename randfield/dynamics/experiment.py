@@ -234,18 +234,25 @@ def run_table(jobs: list[CellJob], *, workers: int = 1, progress: bool = True) -
     return run_sweep(run_cell, jobs, workers=workers, progress=progress)
 
 
+def _label(job: CellJob) -> str:
+    """The row's model name; a DGNet computing its chord slopes as the published code does is
+    its own row ("dgnet (published slope)") next to the exact-slope one."""
+    slope = job.model_options.get("slope", "exact")
+    return job.model if slope == "exact" else f"{job.model} ({slope} slope)"
+
+
 def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
     """One row per (system, model, train, predict): mean and std over seeds, published value, ratio."""
     groups: dict[tuple, list[dict]] = {}
     for job, res in zip(jobs, results):
         for method in job.predict:  # the row order of the published table
             pr = res["predict"][method]
-            groups.setdefault((job.system, job.model, job.train, method), []).append({**pr, **res})
+            groups.setdefault((job.system, _label(job), job.train, method), []).append({**pr, **res})
     rows = []
     for key, items in groups.items():
         deriv = np.array([i["derivative"] for i in items])
         energy = np.array([i["energy"] for i in items])
-        pub = PUBLISHED.get(key, (np.nan, np.nan, np.nan))
+        pub = PUBLISHED.get((key[0], key[1].split()[0], *key[2:]), (np.nan, np.nan, np.nan))
         has_mass = items[0].get("mass") is not None
         mass = np.array([i["mass"] for i in items]) if has_mass else None
         rows.append(

@@ -36,3 +36,23 @@ def test_cells_are_cached_with_their_config(tmp_path):
     # another evaluation protocol names another cell
     other = jobs_from_params({**PARAMS, "seeds": 1}, cache_dir=str(tmp_path))[0]
     assert other.key() == job.key() and cached_result(other) is None
+
+
+def test_published_slope_rows_are_labelled_and_keep_the_published_reference():
+    from randfield.dynamics.experiment import PUBLISHED, summarise
+
+    jobs = jobs_from_params({**PARAMS, "rows": ["dgnet/dg"], "model": {"slope": "published"}})
+    fake = {"derivative": 0.04, "iterations_per_second": 1.0, "final_loss": 0.5}
+    results = [
+        {
+            **fake,
+            "predict": {
+                m: {"energy": 1e-3, "state": 0.1, "mass": None, "energy_error_curve": [0, 1]} for m in j.predict
+            },
+        }
+        for j in jobs
+    ]
+    rows = summarise(jobs, results)
+    assert {r["model"] for r in rows} == {"dgnet (published slope)"}
+    dg = next(r for r in rows if r["predict"] == "dg")
+    assert dg["published"] == PUBLISHED[("spring", "dgnet", "dg", "dg")] and dg["seeds"] == 2
