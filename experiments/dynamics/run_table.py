@@ -61,7 +61,8 @@ def main(argv=None):
     header = (
         f"<!-- made by experiments/dynamics/run_table.py --config {args.config} "
         f"(systems {' '.join(args.systems)}, up to {args.seeds} seeds"
-        f"{', cached cells only' if args.cached_only else ''}) -->\n"
+        f"{', cached cells only' if args.cached_only else ''}"
+        f"{', --set ' + ' '.join(args.set) if args.set else ''}) -->\n"
     )
     atomic_write_bytes(Path(args.out).with_suffix(".md"), (header + table_markdown(summary)).encode())
     atomic_write_json(Path(args.out).with_suffix(".json"), {**provenance(vars(args)), "rows": summary})
