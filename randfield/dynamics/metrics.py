@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import Trajectories, get_system
-from .data.trajectories import published_stream
+from .data import Trajectories, get_system, published_stream
 from .integrators import ConvergenceError, StepSizeError
 
 

@@ -3,15 +3,17 @@
 from . import pde  # noqa: F401  (registers kdv, cahn_hilliard, cahn_hilliard_2d)
 from .pde import PDESystem
 from .systems import SYSTEMS, AbstractSystem, Protocol, get_system, register_system
-from .trajectories import Trajectories, generate
+from .trajectories import PublishedStream, Trajectories, generate, published_stream
 
 __all__ = [
     "PDESystem",
     "SYSTEMS",
     "AbstractSystem",
     "Protocol",
+    "PublishedStream",
     "Trajectories",
     "generate",
     "get_system",
+    "published_stream",
     "register_system",
 ]
