@@ -497,12 +497,14 @@ def dynamics_table_figure(summary: list[dict]):
         for r in mine:  # t = 0 is exact for every model; start the log axis at the first step
             ax_t.semilogy(t[1:], r["energy_error_curve"][1:], label=f"{r['model']} {r['train']}/{r['predict']}")
         ax_t.set(title=f"{system}: |H(pred) - H(true)|, mean of rollouts", xlabel="t", ylabel="energy error")
-        labels = [f"{r['model']}\n{r['train']}/{r['predict']}" for r in mine]
+        labels = [f"{r['model'].replace(' (', chr(10) + '(')}\n{r['train']}/{r['predict']}" for r in mine]
         x = np.arange(len(mine))
         ax_b.bar(x, [r["energy"][0] for r in mine], yerr=[r["energy"][1] for r in mine], color="C0", label="measured")
         ax_b.scatter(x, [r["published"][1] for r in mine], color="k", marker="_", s=300, zorder=3, label="published")
         ax_b.set_yscale("log")
-        ax_b.set_xticks(x, labels, fontsize=7)
+        ax_b.set_xticks(
+            x, labels, fontsize=7, rotation=60 if len(mine) > 6 else 0, ha="right" if len(mine) > 6 else "center"
+        )
         seeds = sorted({r["seeds"] for r in mine})
         ax_b.set(
             ylabel="energy MSE",
