@@ -34,18 +34,12 @@ CONFIG = Path(__file__).resolve().parents[1]
 def _replay(job, replay: int, scale: float) -> dict:
     import torch
 
-    from randfield.dynamics.data import generate, get_system
-    from randfield.dynamics.metrics import derivative_mse, evaluation_set, rollout_metrics
-    from randfield.dynamics.models import get_model
+    from randfield.dynamics.experiment import build_cell, cell_evaluation
+    from randfield.dynamics.metrics import derivative_mse, rollout_metrics
     from randfield.dynamics.training import fit
 
     torch.set_num_threads(1)
-    system = get_system(job.system)
-    train, test = generate(system, seed=job.seed, sampler="published", **job.data).split(system.protocol.test_fraction)
-    torch.manual_seed(job.seed)  # the published script's initial weights
-    model = get_model(
-        job.model, system.dim, train_integrator=job.train, integrator_options=job.integrator_options.get(job.train)
-    )
+    model, system, train, test = build_cell(job)  # the published script's data and initial weights
     if replay:
         noise = torch.Generator().manual_seed(replay)
         with torch.no_grad():
@@ -53,7 +47,7 @@ def _replay(job, replay: int, scale: float) -> dict:
                 p.mul_(1 + scale * torch.randn(p.shape, generator=noise, dtype=p.dtype))
     history = fit(model, train, seed=job.seed, progress=False, **job.train_config)
     model.double()
-    evaluation = evaluation_set(system, job.n_initial, seed=job.seed, protocol="published", data=job.data)
+    evaluation = cell_evaluation(job, system)
     energy = {
         m: rollout_metrics(model, system, m, evaluation, **job.integrator_options.get(m, {})).energy_mse
         for m in job.predict
@@ -73,19 +67,13 @@ def _iterates(job, first: int, last: int) -> dict:
 
     import torch
 
-    from randfield.dynamics.data import generate, get_system
-    from randfield.dynamics.metrics import evaluation_set, rollout_metrics
-    from randfield.dynamics.models import get_model
+    from randfield.dynamics.experiment import build_cell, cell_evaluation
+    from randfield.dynamics.metrics import rollout_metrics
     from randfield.dynamics.training import fit
 
     torch.set_num_threads(1)
-    system = get_system(job.system)
-    train, _ = generate(system, seed=job.seed, sampler="published", **job.data).split(system.protocol.test_fraction)
-    torch.manual_seed(job.seed)
-    model = get_model(
-        job.model, system.dim, train_integrator=job.train, integrator_options=job.integrator_options.get(job.train)
-    )
-    evaluation = evaluation_set(system, job.n_initial, seed=job.seed, protocol="published", data=job.data)
+    model, system, train, _ = build_cell(job)
+    evaluation = cell_evaluation(job, system)
     scores = {}
 
     def score(step, trained):

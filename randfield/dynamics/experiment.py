@@ -113,13 +113,13 @@ def cached_result(job: CellJob) -> dict | None:
     return None
 
 
-def train_cell(job: CellJob):
-    """Generate the cell's data and train its model: (model in float64, system, test set, history)."""
+def build_cell(job: CellJob):
+    """The cell's data and its untrained model (initialised from `torch.manual_seed(job.seed)`, as
+    the published scripts do): (model, system, train set, test set)."""
     import torch
 
     from .data import generate, get_system
     from .models import get_model
-    from .training import fit
 
     system = get_system(job.system)
     # "published": each seed replays its own run of the published script (data, initial conditions);
@@ -135,6 +135,22 @@ def train_cell(job: CellJob):
         integrator_options=job.integrator_options.get(job.train),
         **{**system.model_options(), **job.model_options},
     )
+    return model, system, train, test
+
+
+def cell_evaluation(job: CellJob, system) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cell's rollout set (t, u0, reference) under its evaluation protocol."""
+    from .metrics import evaluation_set
+
+    stream = {"seed": job.seed, "data": job.data} if job.evaluation == "published" else {}
+    return evaluation_set(system, job.n_initial, protocol=job.evaluation, **stream)
+
+
+def train_cell(job: CellJob):
+    """Generate the cell's data and train its model: (model in float64, system, test set, history)."""
+    from .training import fit
+
+    model, system, train, test = build_cell(job)
     history = fit(model, train, seed=job.seed, progress=False, checkpoint=_checkpoint(job), **job.train_config)
     model.double()  # evaluate in float64 whatever the training precision (the implicit solves need it)
     return model, system, test, history
@@ -153,14 +169,13 @@ def _checkpoint(job: CellJob) -> Path | None:
 
 def run_cell(job: CellJob) -> dict:
     """Train and evaluate one cell; reads/writes `cache_dir/<key>.json` when cache_dir is set."""
-    from .metrics import derivative_mse, evaluation_set, rollout_metrics
+    from .metrics import derivative_mse, rollout_metrics
 
     cached = cached_result(job)
     if cached is not None:
         return cached
     model, system, test, history = train_cell(job)
-    stream = {"seed": job.seed, "data": job.data} if job.evaluation == "published" else {}
-    evaluation = evaluation_set(system, job.n_initial, protocol=job.evaluation, **stream)
+    evaluation = cell_evaluation(job, system)
     result = {
         "final_loss": float(history.losses[-1]),
         "iterations_per_second": history.iterations_per_second,
@@ -244,15 +259,18 @@ def _label(job: CellJob) -> str:
 def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
     """One row per (system, model, train, predict): mean and std over seeds, published value, ratio."""
     groups: dict[tuple, list[dict]] = {}
+    published: dict[tuple, tuple] = {}
     for job, res in zip(jobs, results):
         for method in job.predict:  # the row order of the published table
             pr = res["predict"][method]
-            groups.setdefault((job.system, _label(job), job.train, method), []).append({**pr, **res})
+            key = (job.system, _label(job), job.train, method)
+            groups.setdefault(key, []).append({**pr, **res})
+            published[key] = PUBLISHED.get((job.system, job.model, job.train, method), (np.nan, np.nan, np.nan))
     rows = []
     for key, items in groups.items():
         deriv = np.array([i["derivative"] for i in items])
         energy = np.array([i["energy"] for i in items])
-        pub = PUBLISHED.get((key[0], key[1].split()[0], *key[2:]), (np.nan, np.nan, np.nan))
+        pub = published[key]
         has_mass = items[0].get("mass") is not None
         mass = np.array([i["mass"] for i in items]) if has_mass else None
         rows.append(
