@@ -100,6 +100,13 @@ def rollout_metrics(model, system, method: str, evaluation=None, energy=None, **
         )
 
 
+def energy_mse(energy, predicted: np.ndarray, reference: np.ndarray) -> float:
+    """mean (E(u_pred) - E(u_true))^2 for an energy function E (numpy, last axis the state); inf
+    where a rollout diverged."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _mse(energy(predicted), energy(reference))
+
+
 def _mse(a, b) -> float:
     err = np.mean((np.asarray(a) - np.asarray(b)) ** 2)
     return float(err) if np.isfinite(err) else float("inf")

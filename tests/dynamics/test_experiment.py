@@ -56,3 +56,34 @@ def test_published_slope_rows_are_labelled_and_keep_the_published_reference():
     assert {r["model"] for r in rows} == {"dgnet (published slope)"}
     dg = next(r for r in rows if r["predict"] == "dg")
     assert dg["published"] == PUBLISHED[("spring", "dgnet", "dg", "dg")] and dg["seeds"] == 2
+
+
+def test_pendulum_cells_also_score_the_published_scripts_energy_from_their_saved_weights(tmp_path):
+    """The pendulum's "script's metric" is (q^2 + p^2) of the rollouts, recomputed here from the
+    cell's saved weights by an independent rollout; the true-H score is unchanged beside it."""
+    import torch
+
+    from randfield.dynamics.data import get_system
+    from randfield.dynamics.experiment import build_cell, cell_evaluation, summarise, table_markdown
+
+    params = {**PARAMS, "systems": ["pendulum"], "seeds": 1, "evaluation": {"pendulum": "published"}}
+    job = jobs_from_params(params, cache_dir=str(tmp_path))[0]
+    result = run_cell(job)
+    model, system, _, _ = build_cell(job)
+    model.load_state_dict(torch.load(tmp_path / f"{job.key()}.model.pt"))
+    model.double()
+    t, u0, reference = cell_evaluation(job, system)
+    with torch.no_grad():
+        pred = model.rollout(torch.as_tensor(u0), t, "rk2").transpose(0, 1).numpy()
+    energy = lambda u: u[..., 0] ** 2 + u[..., 1] ** 2  # noqa: E731 -- DGNet's pendulum energy
+    hamiltonian = lambda u: 3 * (1 - np.cos(u[..., 0])) + u[..., 1] ** 2  # noqa: E731
+    scored = result["predict"]["rk2"]
+    np.testing.assert_allclose(scored["energy_published_metric"], np.mean((energy(pred) - energy(reference)) ** 2))
+    np.testing.assert_allclose(scored["energy"], np.mean((hamiltonian(pred) - hamiltonian(reference)) ** 2))
+    assert scored["energy_published_metric"] != scored["energy"]
+    # the spring's H is the scripts' energy already: no second score
+    assert "energy_published_metric" not in run_cell(jobs_from_params({**PARAMS, "seeds": 1})[0])["predict"]["rk2"]
+    assert get_system("spring").published_energy_label is None
+    row = summarise([job], [result])[0]
+    assert row["energy_published_metric"][0] == scored["energy_published_metric"]
+    assert "script's metric" in table_markdown([row])
