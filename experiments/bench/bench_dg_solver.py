@@ -4,8 +4,10 @@ method (a per-sample scipy.optimize.fsolve loop on the CPU), same model, same to
 A DGNet is trained briefly on the system's data (the solver cost does not depend on how well it
 is trained), then initial conditions are rolled out both ways: spring, 15 x 100 steps of dt = 0.2
 (issue 7); kdv or cahn_hilliard, 10 x 500 steps of the data's dt with DGNet's conv energy (issue 8).
-Prints the wall-time ratio, the largest residual |x - u - dt G dgradH(x, u)| of each solution,
-the largest difference between the two rollouts and the energy drift of each, plus training
+Prints, for each Newton start (`predictor`: DGNet's RK2 guess, extrapolation of the rollout's
+last states, the previous state), the wall-time ratio, the largest residual
+|x - u - dt G dgradH(x, u)| of each solution, the largest difference between the rollouts and
+the energy drift of each, plus training
 iterations/second of every model.
 
 Run: python experiments/bench/bench_dg_solver.py [--system spring|kdv|cahn_hilliard] [--device cuda]
@@ -26,6 +28,7 @@ from scipy.optimize import fsolve
 from randfield._malloc import retain_freed_memory
 from randfield.dynamics import data, evaluation_set, get_model
 from randfield.dynamics.integrators import MIDPOINT, get_integrator
+from randfield.dynamics.integrators.implicit import PREDICTORS
 from randfield.dynamics.integrators.newton import JACOBIAN_METHODS
 
 
@@ -113,18 +116,19 @@ def main(argv=None):
 
     model.to(args.device)
     u0_dev = torch.as_tensor(u0, device=args.device)
+    newton = {}  # predictor -> (seconds, rollout, solver)
     with torch.no_grad():
         model.rollout(u0_dev[:2], t[:3], "dg")  # warm-up (CUDA context, kernels)
-        if args.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        tic = time.perf_counter()
-        step = get_integrator("dg", rtol=args.tol, atol=args.tol, jacobian=args.jacobian)
-        ours = model.rollout(u0_dev, t, step)
-        if args.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        t_newton = time.perf_counter() - tic
+        for predictor in PREDICTORS:
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            tic = time.perf_counter()
+            step = get_integrator("dg", rtol=args.tol, atol=args.tol, jacobian=args.jacobian, predictor=predictor)
+            ours = model.rollout(u0_dev, t, step)
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            newton[predictor] = (time.perf_counter() - tic, ours.cpu().numpy(), step.solver)
     model.cpu()
-    ours = ours.cpu().numpy()
 
     tic = time.perf_counter()
     ref = fsolve_rollout(model, u0, dt, args.steps, args.tol)
@@ -138,18 +142,18 @@ def main(argv=None):
     def report(label, seconds, traj):
         drift = np.abs(energy(traj) - energy(traj)[:1]).max()
         residual = max_residual(model, traj, dt)
-        print(f"  {label:38s} {seconds:8.3f} s   max residual {residual:.2e}   energy drift {drift:.2e}")
+        print(f"  {label:44s} {seconds:8.3f} s   max residual {residual:.2e}   energy drift {drift:.2e}")
 
     print(f"DG rollouts on {system.name}: {initial} initial conditions x {steps} steps, dt = {dt:g}, tol {args.tol:g}")
     report("scipy fsolve loop (published method):", t_fsolve, ref)
-    report(f"batched torch Newton ({args.device}):", t_newton, ours)
-    print(f"  speed ratio fsolve / Newton: {t_fsolve / t_newton:.1f}x")
-    solver = step.solver
-    print(
-        f"  Newton per step: {solver.residual_evaluations / steps:.1f} batched residuals, "
-        f"{solver.jacobian_evaluations / steps:.2f} Jacobians (Broyden-updated between refreshes)"
-    )
-    print(f"  max |difference| of the two rollouts: {np.abs(ours - ref).max():.2e}")
+    for predictor, (seconds, ours, solver) in newton.items():
+        report(f"batched torch Newton ({args.device}, {predictor} guess):", seconds, ours)
+        print(
+            f"    speed ratio fsolve / Newton: {t_fsolve / seconds:.1f}x; per step"
+            f" {solver.residual_evaluations / steps:.1f} batched residuals,"
+            f" {solver.jacobian_evaluations / steps:.2f} Jacobians;"
+            f" max |difference| from fsolve's rollout {np.abs(ours - ref).max():.2e}"
+        )
     if args.no_training_speed or pde:
         return
     print("training iterations/second (spring, full batch 2475 pairs, float32, 2 x 200 tanh):")

@@ -169,7 +169,7 @@ def test_broyden_update_satisfies_the_secant_equation():
 
 
 def test_finite_difference_jacobian_blocks_match_the_hand_derivative():
-    from randfield.dynamics.integrators.newton import _central_difference_jacobian
+    from randfield.dynamics.integrators.newton import _forward_difference_jacobian
 
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(4, 3, 3, generator=gen, dtype=torch.float64)
@@ -179,10 +179,17 @@ def test_finite_difference_jacobian_blocks_match_the_hand_derivative():
         rows = a.repeat_interleave(len(x) // 4, 0)
         return torch.tanh((rows @ x.unsqueeze(-1)).squeeze(-1) * c) + x**3
 
-    jac = _central_difference_jacobian(residual, x, x.shape, (c,))
+    jac = _forward_difference_jacobian(residual, x, residual(x, c), x.shape, (c,))
     z = (a @ x.unsqueeze(-1)).squeeze(-1) * c  # by hand: J_i = diag(c_i sech^2 z_i) A_i + 3 diag(x_i^2)
     truth = (c / torch.cosh(z) ** 2).unsqueeze(-1) * a + torch.diag_embed(3 * x**2)
-    torch.testing.assert_close(jac, truth, rtol=0, atol=1e-9)  # central differences: O(eps^(2/3))
+    # forward differences: truncation h/2 max|d^2 F_i / dx_j^2| (|tanh''| <= 4 / 3^1.5, and 6 |x_j| + 6 h
+    # from x^3) plus rounding ~4 eps max|F| / h, with h_j = sqrt(eps) max(|x_j|, 1)
+    eps = torch.finfo(torch.float64).eps
+    h = (eps**0.5 * x.abs().clamp_min(1.0)).unsqueeze(1)  # (n, 1, j)
+    second = 4 / 3**1.5 * (c.unsqueeze(-1) * a) ** 2 + torch.diag_embed(6 * x.abs() + 6 * h.squeeze(1))
+    bound = h / 2 * second + 4 * eps * residual(x, c).abs().amax().clamp_min(1.0) / h
+    assert bool(((jac - truth).abs() <= bound).all())
+    assert float((jac - truth).abs().max()) > 1e-12  # they are differences, not the exact Jacobian
 
 
 @pytest.mark.parametrize("method", ["finite_difference", "autodiff"])
@@ -222,3 +229,40 @@ def test_explicit_rollouts_are_differentiable():
     out = integrate(lambda u: -w * u, torch.ones(1, 1), [0.0, 1.0], "rk4", substeps=50)
     (g,) = torch.autograd.grad(out[-1].sum(), w)
     assert g.item() == pytest.approx(-math.exp(-1.3), rel=1e-6)  # d/dw exp(-w) at t = 1
+
+
+def test_extrapolating_predictor_is_exact_on_polynomial_paths_and_saves_vector_field_calls():
+    """The "extrapolate" Newton start: the quadratic through the rollout's last three states, so
+    exact for a path quadratic in t (u_t = const + t); it changes the cost of a DG rollout (no
+    RK2 guess after the first steps), not its answer."""
+    import numpy as np
+
+    from randfield.dynamics import get_model
+    from randfield.dynamics.integrators import get_integrator, integrate
+
+    step = get_integrator("implicit_midpoint", predictor="extrapolate")
+    path = [torch.tensor([[1.0 + 0.3 * n - 0.2 * n**2]], dtype=torch.float64) for n in range(3)]
+    guess = step._guess(None, path[-1], 0.1, path)
+    torch.testing.assert_close(guess, torch.tensor([[1.0 + 0.9 - 1.8]], dtype=torch.float64), rtol=0, atol=1e-15)
+
+    torch.manual_seed(0)
+    model = get_model("dgnet", 2).double()
+    calls = {"n": 0}
+    vector_field = model.vector_field
+
+    def counted(u):
+        calls["n"] += 1
+        return vector_field(u)
+
+    model.vector_field = counted
+    u0 = torch.tensor([[0.5, -0.3], [0.1, 0.9]], dtype=torch.float64)
+    t = np.arange(41) * 0.2
+    out = {}
+    for predictor in ("rk2", "extrapolate"):
+        calls["n"] = 0
+        out[predictor] = integrate(model, u0, t, "dg", predictor=predictor, rtol=1e-13, atol=1e-13)
+        out[predictor + " calls"] = calls["n"]
+    torch.testing.assert_close(out["extrapolate"], out["rk2"], rtol=0, atol=1e-12)
+    assert out["rk2 calls"] == 2 * 40 and out["extrapolate calls"] == 2 * 2  # RK2 guesses until 3 states
+    with pytest.raises(ValueError, match="predictor must be one of"):
+        get_integrator("dg", predictor="euler")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import comb, isclose
 
 from .base import AbstractIntegrator, DiscreteGradientSystem, register_integrator
 from .newton import ConvergenceError, NewtonSolver
@@ -18,30 +19,57 @@ class _Implicit(AbstractIntegrator):
     atol: float | None = None
     max_iter: int = 50
     reuse_jacobian: bool | None = None  # None: see NewtonSolver.reuse_jacobian
-    predictor: str = "rk2"  # "rk2" (DGNet's explicit guess) or "previous" (u_n; better for stiff systems)
+    # the Newton start: "rk2" (DGNet's explicit guess; two vector-field evaluations), "extrapolate"
+    # (the polynomial through the last EXTRAPOLATION_POINTS states of the rollout, free; rk2 until
+    # there are that many), or "previous" (u_n; better for stiff systems)
+    predictor: str = "rk2"
     jacobian: str = "auto"  # see NewtonSolver.jacobian
     solver: NewtonSolver = field(init=False, repr=False, compare=False)
+    _history: dict = field(init=False, repr=False, compare=False)  # "extrapolate": this rollout's last states
 
     def __post_init__(self):
-        if self.predictor not in ("rk2", "previous"):
-            raise ValueError(f"predictor must be 'rk2' or 'previous', got {self.predictor!r}")
+        if self.predictor not in PREDICTORS:
+            raise ValueError(f"predictor must be one of {PREDICTORS}, got {self.predictor!r}")
         object.__setattr__(
             self,
             "solver",
             NewtonSolver(self.rtol, self.atol, self.max_iter, self.reuse_jacobian, jacobian=self.jacobian),
         )
+        object.__setattr__(self, "_history", {})
 
     def _solve(self, system, residual, u, dt):
+        continued = self._continued(u, dt)  # before detaching: u itself must be our last answer
         u = u.detach()
         if self.predictor == "previous":
             return self.solver.solve(residual, u, u)
         try:
-            return self.solver.solve(residual, MIDPOINT.step(system, u, dt), u)
+            x = self.solver.solve(residual, self._guess(system, u, dt, continued), u)
         except ConvergenceError:
             # On stiff systems the explicit guess can be far off (RK2 amplifies stiff modes):
             # retry from u_n with a fresh Jacobian before giving up.
             self.solver.forget()
-            return self.solver.solve(residual, u, u)
+            x = self.solver.solve(residual, u, u)
+        if self.predictor == "extrapolate":
+            states = (continued or [u]) + [x]
+            self._history.update(states=states[-EXTRAPOLATION_POINTS:], last=x, dt=dt)
+        return x
+
+    def _guess(self, system, u, dt, states):
+        if self.predictor == "extrapolate" and len(states) == EXTRAPOLATION_POINTS:
+            # equal steps: the Lagrange polynomial through u_{n-k+1..n} at t_{n+1}, sum_j (-1)^j C(k, j+1) u_{n-j}
+            return sum(c * s for c, s in zip(_EXTRAPOLATION_WEIGHTS, reversed(states)))
+        return MIDPOINT.step(system, u, dt)
+
+    def _continued(self, u, dt) -> list:
+        """The kept states if u is the last solution of the same rollout at the same step, else []."""
+        h = self._history
+        # (equal steps up to the rounding of t[1:] - t[:-1])
+        return h["states"] if h.get("last") is u and isclose(h["dt"], dt, rel_tol=1e-9) else []
+
+
+PREDICTORS = ("rk2", "extrapolate", "previous")
+EXTRAPOLATION_POINTS = 3
+_EXTRAPOLATION_WEIGHTS = [(-1) ** j * comb(EXTRAPOLATION_POINTS, j + 1) for j in range(EXTRAPOLATION_POINTS)]
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Each sample's equation F(x_i) = 0 is independent, so the Jacobian is block diagonal: one dense
 (d x d) block per sample, built by `torch.func.jacrev`/`jacfwd` under `vmap` (large d) or by
-central differences in one batched residual call (small d, where that is ~4x cheaper) and
-inverted in one batched call. This replaces the per-sample MINPACK `fsolve` on the CPU that the DGNet
+forward differences in one batched residual call (small d, where that is several times cheaper)
+and inverted in one batched call. This replaces the per-sample MINPACK `fsolve` on the CPU that the DGNet
 reference code uses (anchors B2).
 
 Like the simplified Newton iteration of implicit Runge–Kutta codes (Hairer & Wanner, IV.8), a
@@ -40,18 +40,20 @@ class NewtonSolver:
         reuse_jacobian: keep the inverse Jacobian between solves (same shapes) while it contracts fast;
             None: only when its blocks come from autodiff. Measured on DGNet rollouts (spring, 15 x
             100 steps): a vmapped jacrev costs ~7 residual evaluations even for 2 components, so
-            reuse wins (19 Jacobians instead of 300, 2x faster); a finite-difference block costs ~2,
-            and a fresh one per solve cuts 6.3 residuals per step to 4.0, which wins over reuse.
+            reuse wins (19 Jacobians instead of 300, 2x faster); a finite-difference block costs
+            ~2 (one call on d copies of the batch), and a fresh one per solve cuts 6.3 residuals per
+            step to 4.0, which wins over reuse.
         refresh_ratio: refactorise when a step shrinks by less than this factor (slow contraction);
             0 refactorises every iteration (full Newton).
         broyden: apply Broyden's "good" rank-one update to the kept inverse Jacobian after each
             iteration (measured, spring DGNet 15 x 100 steps: ~9.3 -> 6.2 residuals per step).
         jacobian: how the per-sample blocks are built: "autodiff" (`torch.func` jacrev for d <= 16,
-            jacfwd above), "finite_difference" (central differences, all 2d perturbed copies in one
-            batched residual call: relative error ~eps^(2/3), which only perturbs Newton's
-            contraction, never the converged answer, since the test is on the residual's steps), or
-            "auto": finite differences for d <= 16, where one batched call costs about two residuals
-            against seven for a vmapped jacrev (spring DGNet, batch 15, measured), autodiff above.
+            jacfwd above), "finite_difference" (forward differences, all d perturbed copies in one
+            batched residual call, with the iteration's own residual at x: relative error
+            ~sqrt(eps), which only slows Newton's contraction by that factor, never moves the
+            converged answer, since the test is on the iteration's steps), or "auto": finite
+            differences for d <= 16, where the batched call costs about two residuals against seven
+            for a vmapped jacrev (spring DGNet, batch 15, measured), autodiff above.
     """
 
     rtol: float | None = None
@@ -93,10 +95,10 @@ class NewtonSolver:
         small = d <= SMALL_STATE
         by_differences = self.jacobian == "finite_difference" or (self.jacobian == "auto" and small)
 
-        def invert(x):
+        def invert(x, r):
             self.jacobian_evaluations += 1
             if by_differences:
-                return torch.linalg.inv(_central_difference_jacobian(residual, x, shape, context))
+                return torch.linalg.inv(_forward_difference_jacobian(residual, x, r, shape, context))
             jacobian = torch.func.jacrev if small else torch.func.jacfwd  # measured: fwd wins for large d
             return torch.linalg.inv(torch.func.vmap(jacobian(single))(x, *context))
 
@@ -105,17 +107,19 @@ class NewtonSolver:
         context = tuple(c.detach() for c in context)
         with torch.no_grad():
             stale = reuse and self._inverse is not None and self._inverse.shape == (n, d, d)
-            inverse = self._inverse.clone() if stale else invert(x)
+            # None: (re)factorise at the next iterate, once its residual (which differences reuse) is known
+            inverse = self._inverse.clone() if stale else None
             start, previous, r_old, dx = x, float("inf"), None, None
             for _ in range(self.max_iter):
                 r = flat_residual(x, *context)
                 if not torch.isfinite(r).all():
                     if stale:  # the reused Jacobian sent the iteration astray: restart with a fresh one
-                        x, previous, stale, r_old = start, float("inf"), False, None
-                        inverse = invert(x)
+                        x, previous, stale, r_old, inverse = start, float("inf"), False, None, None
                         continue
                     raise ConvergenceError("the residual became NaN or inf during Newton's iteration; reduce dt")
-                if self.broyden and r_old is not None:
+                if inverse is None:
+                    inverse = invert(x, r)
+                elif self.broyden and r_old is not None:
                     inverse = _broyden_update(inverse, dx, r - r_old)
                 dx = -(inverse @ r.unsqueeze(-1)).squeeze(-1)
                 r_old = r
@@ -132,7 +136,7 @@ class NewtonSolver:
                 # Full Newton recomputes the Jacobian every iteration; the simplified iteration only
                 # when it contracts slowly (its Jacobian, from an earlier iterate or solve, is too far off).
                 if size > self.refresh_ratio * previous:
-                    inverse, stale, r_old = invert(x), False, None
+                    inverse, stale, r_old = None, False, None
                 previous = size
         worst = float((step / (atol + rtol * x.abs().amax(dim=1))).max())
         raise ConvergenceError(
@@ -145,20 +149,23 @@ JACOBIAN_METHODS = ("auto", "autodiff", "finite_difference")
 SMALL_STATE = 16  # components per sample up to which "auto" uses differences (and autodiff uses jacrev)
 
 
-def _central_difference_jacobian(residual, x: Tensor, shape, context) -> Tensor:
-    """Per-sample Jacobian blocks (n, d, d) of residual at x (n, d) by central differences.
+def _forward_difference_jacobian(residual, x: Tensor, r: Tensor, shape, context) -> Tensor:
+    """Per-sample Jacobian blocks (n, d, d) of residual at x (n, d), where it is r (n, d), by forward
+    differences.
 
-    All 2d perturbed copies of every sample go through one batched residual call (rows
-    [i * 2d, (i + 1) * 2d) belong to sample i, with its context repeated). The step
-    h = eps^(1/3) max(|x_j|, 1) balances truncation O(h^2) against rounding O(eps / h).
+    The d perturbed copies of every sample go through one batched residual call (rows
+    [i * d, (i + 1) * d) belong to sample i, with its context repeated); the residual at x is the
+    one the iteration has just computed. The step h = sqrt(eps) max(|x_j|, 1) balances truncation
+    O(h) against rounding O(eps / h): relative error ~ sqrt(eps), which slows Newton's contraction
+    by that factor per step at most and never moves the converged answer.
     """
     n, d = x.shape
-    h = torch.finfo(x.dtype).eps ** (1 / 3) * x.abs().clamp_min(1.0)  # (n, d)
+    h = torch.finfo(x.dtype).eps ** 0.5 * x.abs().clamp_min(1.0)  # (n, d)
     perturbation = h.unsqueeze(1) * torch.eye(d, dtype=x.dtype, device=x.device)  # (n, j, d): h_j e_j
-    copies = torch.cat([x.unsqueeze(1) + perturbation, x.unsqueeze(1) - perturbation], dim=1)  # (n, 2d, d)
-    repeated = tuple(c.repeat_interleave(2 * d, dim=0) for c in context)
-    r = residual(copies.reshape(n * 2 * d, *shape[1:]), *repeated).reshape(n, 2, d, d)
-    return ((r[:, 0] - r[:, 1]) / (2 * h.unsqueeze(-1))).transpose(1, 2)  # [i, :, j] = dF/dx_j
+    copies = x.unsqueeze(1) + perturbation  # (n, d, d)
+    repeated = tuple(c.repeat_interleave(d, dim=0) for c in context)
+    shifted = residual(copies.reshape(n * d, *shape[1:]), *repeated).reshape(n, d, d)  # [i, j, :] = F(x + h_j e_j)
+    return ((shifted - r.unsqueeze(1)) / h.unsqueeze(-1)).transpose(1, 2)  # [i, :, j] = dF/dx_j
 
 
 def _broyden_update(inverse: Tensor, s: Tensor, y: Tensor) -> Tensor:
