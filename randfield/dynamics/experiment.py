@@ -8,14 +8,13 @@ the mean ± std over seeds next to the published number and their ratio.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_bytes, atomic_write_json, provenance
+from .._io import atomic_write_json, provenance
 
 # (model, training integrator, prediction integrators): the rows of DGNet's ODE table.
 TABLE_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -170,9 +169,8 @@ def _checkpoint(job: CellJob) -> Path | None:
 
 def run_cell(job: CellJob) -> dict:
     """Train and evaluate one cell; reads/writes `cache_dir/<key>.json` when cache_dir is set."""
-    import torch
-
     from .metrics import derivative_mse, energy_mse, rollout_metrics
+    from .training import save_model
 
     cached = cached_result(job)
     if cached is not None:
@@ -204,10 +202,8 @@ def run_cell(job: CellJob) -> dict:
         if system.model_options():  # a PDE: keep the first rollout as a space-time picture
             result["predict"][method]["spacetime"] = _spacetime(rm.states[0])
             result["truth_spacetime"] = _spacetime(evaluation[2][0])
-    if job.cache_dir:  # the trained weights too, so that a cell can be scored again without training
-        buffer = io.BytesIO()
-        torch.save(model.state_dict(), buffer)
-        atomic_write_bytes(Path(job.cache_dir) / f"{job.key()}.model.pt", buffer.getvalue())
+    if job.cache_dir:  # the trained model too (`training.load_model`): rescoring needs no training
+        save_model(Path(job.cache_dir) / f"{job.key()}.model.pt", model, system=job.system, cell=_meta(job)["config"])
         atomic_write_json(Path(job.cache_dir) / f"{job.key()}.json", {**_meta(job), "result": result})
         _checkpoint(job).unlink(missing_ok=True)
     return result

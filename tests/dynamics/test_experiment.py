@@ -64,14 +64,15 @@ def test_pendulum_cells_also_score_the_published_scripts_energy_from_their_saved
     import torch
 
     from randfield.dynamics.data import get_system
-    from randfield.dynamics.experiment import build_cell, cell_evaluation, summarise, table_markdown
+    from randfield.dynamics.experiment import cell_evaluation, summarise, table_markdown
+    from randfield.dynamics.training import load_model
 
     params = {**PARAMS, "systems": ["pendulum"], "seeds": 1, "evaluation": {"pendulum": "published"}}
     job = jobs_from_params(params, cache_dir=str(tmp_path))[0]
     result = run_cell(job)
-    model, system, _, _ = build_cell(job)
-    model.load_state_dict(torch.load(tmp_path / f"{job.key()}.model.pt"))
-    model.double()
+    model, meta = load_model(tmp_path / f"{job.key()}.model.pt")
+    assert meta["system"] == "pendulum" and meta["cell"]["cell"]["seed"] == job.seed
+    system = get_system("pendulum")
     t, u0, reference = cell_evaluation(job, system)
     with torch.no_grad():
         pred = model.rollout(torch.as_tensor(u0), t, "rk2").transpose(0, 1).numpy()
