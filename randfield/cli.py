@@ -421,15 +421,21 @@ def cmd_figures(args) -> int:
     return 0
 
 
-def _dynamics_report(model, system: str, test, methods, n_initial: int) -> dict:
+def _dynamics_report(model, system: str, test, methods, n_initial: int, evaluation=None, options=None) -> dict:
     from .dynamics import derivative_mse, evaluation_set, rollout_metrics
+    from .dynamics.data import get_system
+    from .dynamics.metrics import energy_mse
 
     model.double()  # evaluate in float64 whatever the training precision
-    evaluation = evaluation_set(system, n_initial)
+    evaluation = evaluation_set(system, n_initial) if evaluation is None else evaluation
     out = {"derivative_mse": derivative_mse(model, test), "rollouts": {}}
+    scripted = getattr(get_system(system), "published_energy_label", None)
     for method in methods:
-        m = rollout_metrics(model, system, method, evaluation)
+        m = rollout_metrics(model, system, method, evaluation, **(options or {}).get(method, {}))
         out["rollouts"][method] = {"energy_mse": m.energy_mse, "state_mse": m.state_mse, "seconds": m.seconds}
+        if scripted:  # the published scripts' energy where it is not H (pendulum: q^2 + p^2)
+            score = energy_mse(get_system(system).published_energy, m.states, evaluation[2])
+            out["rollouts"][method]["energy_mse_published_metric"] = score
         if m.mass_mse is not None:
             out["rollouts"][method]["mass_mse"] = m.mass_mse
     return out
@@ -496,15 +502,25 @@ def cmd_evaluate(args) -> int:
 
     model, meta = load_model(args.model)
     system = data.get_system(meta["system"])
-    saved = meta.get("args", {})
-    generated = data.generate(
-        system, saved.get("trajectories"), seed=saved.get("data_seed", 0), scheme=saved.get("scheme", "reference")
-    )
-    _, test = generated.split(system.protocol.test_fraction)
+    evaluation, methods, options = None, args.method or ["dg"], None
+    if "cell" in meta:  # a table cell's model (experiment.run_cell): that cell's test set and rollouts
+        from .dynamics.experiment import CellJob, build_cell, cell_evaluation
+
+        cell = meta["cell"]["cell"]
+        job = CellJob(**{**cell, "predict": tuple(cell["predict"]), "n_initial": args.initial or cell["n_initial"]})
+        _, _, _, test = build_cell(job)
+        evaluation, methods = cell_evaluation(job, system), args.method or list(job.predict)
+        options = job.integrator_options
+    else:
+        saved = meta.get("args", {})
+        generated = data.generate(
+            system, saved.get("trajectories"), seed=saved.get("data_seed", 0), scheme=saved.get("scheme", "reference")
+        )
+        _, test = generated.split(system.protocol.test_fraction)
     out = {
         "system": system.name,
         "model": model.name,
-        **_dynamics_report(model, system.name, test, args.method, args.initial),
+        **_dynamics_report(model, system.name, test, methods, args.initial or 15, evaluation, options),
     }
     print(_json(out)) if args.json else _print_dynamics(out)
     return 0
@@ -658,8 +674,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="score a trained dynamics model: derivative, energy and state MSE")
     p.add_argument("model", help="a model file written by `randfield train --out`")
-    p.add_argument("--method", nargs="+", default=["dg"], help="prediction integrators (default: dg)")
-    p.add_argument("--initial", type=int, default=15)
+    p.add_argument(
+        "--method", nargs="+", help="prediction integrators (default: dg; a table cell's model: the cell's own)"
+    )
+    p.add_argument("--initial", type=int, help="rollouts (default 15; a table cell's model: the cell's own)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 

@@ -88,3 +88,19 @@ def test_pendulum_cells_also_score_the_published_scripts_energy_from_their_saved
     row = summarise([job], [result])[0]
     assert row["energy_published_metric"][0] == scored["energy_published_metric"]
     assert "script's metric" in table_markdown([row])
+
+
+def test_randfield_evaluate_rescores_a_cached_cell_with_the_cells_own_data_and_rollouts(tmp_path, capsys):
+    import json
+
+    from randfield.cli import main
+
+    params = {**PARAMS, "systems": ["pendulum"], "seeds": 1, "evaluation": {"pendulum": "published"}}
+    job = jobs_from_params(params, cache_dir=str(tmp_path))[0]
+    result = run_cell(job)
+    assert main(["evaluate", str(tmp_path / f"{job.key()}.model.pt"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["derivative_mse"] == result["derivative"] and list(out["rollouts"]) == list(job.predict)
+    for method, scored in out["rollouts"].items():
+        assert scored["energy_mse"] == result["predict"][method]["energy"]
+        assert scored["energy_mse_published_metric"] == result["predict"][method]["energy_published_metric"]
