@@ -301,7 +301,8 @@ def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
                 "published": pub,
                 "ratio": (float(deriv.mean() / pub[0]), float(energy.mean() / pub[1]))
                 + ((float(mass.mean() / pub[2]),) if has_mass and len(pub) > 2 else ()),
-                "iterations_per_second": float(np.mean([i["iterations_per_second"] for i in items])),
+                # nan: a cell resumed from a finished checkpoint made before checkpoints kept their timing
+                "iterations_per_second": float(np.nanmean([i["iterations_per_second"] for i in items])),
                 "energy_error_curve": np.mean([i["energy_error_curve"] for i in items], axis=0).tolist(),
                 # space-time pictures of the first seed's first rollout (PDE tables)
                 "spacetime": items[0].get("spacetime"),

@@ -45,7 +45,8 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """losses: training loss per step, shape (steps,); seconds: wall time of the steps run in this call."""
+    """losses: training loss per step, shape (steps,); seconds: wall time of the `steps_run` timed
+    steps (all steps, over resumed calls too, unless a checkpoint without timing was resumed)."""
 
     losses: np.ndarray
     seconds: float
@@ -53,7 +54,7 @@ class TrainResult:
 
     @property
     def iterations_per_second(self) -> float:
-        return self.steps_run / self.seconds if self.seconds > 0 else float("nan")
+        return self.steps_run / self.seconds if self.seconds > 0 and self.steps_run > 0 else float("nan")
 
 
 def fit(
@@ -87,7 +88,7 @@ def fit(
     windows = torch.as_tensor(data.windows(config.horizon), dtype=dtype, device=device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
-    losses, start = [], 0
+    losses, start, timed = [], 0, (0, 0.0)  # timed: (steps, seconds) of earlier calls, from the checkpoint
     if checkpoint is not None and Path(checkpoint).exists():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
         if state["config"] != asdict(config):
@@ -96,6 +97,7 @@ def fit(
         optimiser.load_state_dict(state["optimiser"])
         generator.set_state(state["generator"])
         losses, start = list(state["losses"]), state["step"]
+        timed = (start, state["seconds"]) if state.get("seconds") is not None else (0, 0.0)
 
     def save(step):
         buffer = io.BytesIO()
@@ -107,6 +109,7 @@ def fit(
                 "generator": generator.get_state(),
                 "losses": losses,
                 "step": step,
+                "seconds": timed[1] + time.perf_counter() - tic if timed[0] == start else None,
             },
             buffer,
         )
@@ -138,7 +141,7 @@ def fit(
     seconds = time.perf_counter() - tic
     if checkpoint is not None:
         save(config.steps)
-    return TrainResult(np.asarray(losses), seconds, config.steps - start)
+    return TrainResult(np.asarray(losses), timed[1] + seconds, timed[0] + config.steps - start)
 
 
 def save_model(path: str | Path, model, **metadata) -> None:

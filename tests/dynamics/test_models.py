@@ -98,7 +98,15 @@ def test_training_resumes_from_a_checkpoint_bit_for_bit(spring, tmp_path):
     torch.save(state, ckpt)
     model, resumed = run(20, ckpt)
     assert np.array_equal(resumed.losses, full.losses)
-    assert resumed.steps_run == 10
+    # the speed covers all 20 steps: the first 10 timed by the interrupted call, kept in the checkpoint
+    assert resumed.steps_run == 20 and resumed.seconds > state["seconds"] > 0
+    _, again = run(20, ckpt)  # a finished checkpoint: nothing to train, the speed is the recorded one
+    assert again.steps_run == 20 and again.seconds >= resumed.seconds and len(again.losses) == 20
+    state = torch.load(ckpt, weights_only=False)
+    del state["seconds"]  # a checkpoint made before they kept the time: only this call's steps are timed
+    torch.save(state, ckpt)
+    _, untimed = run(20, ckpt)
+    assert untimed.steps_run == 0 and np.isnan(untimed.iterations_per_second)
 
     # the callback sees every optimiser step once, after it: the loss of the model it is handed,
     # recomputed on the full batch, is the next step's recorded loss
