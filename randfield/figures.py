@@ -501,10 +501,11 @@ def dynamics_table_figure(summary: list[dict]):
         x = np.arange(len(mine))
         # like for like: where the published script scored another energy than H (pendulum: q^2 + p^2),
         # the bars are that score and the true-H score is a hollow marker
+        has_scripted = any(r.get("energy_published_metric") for r in mine)
         scripted = [r.get("energy_published_metric") or r["energy"] for r in mine]
-        label = "measured" + (", script's metric" if any(r.get("energy_published_metric") for r in mine) else "")
+        label = "measured" + (", script's metric" if has_scripted else "")
         ax_b.bar(x, [e[0] for e in scripted], yerr=[e[1] for e in scripted], color="C0", label=label)
-        if any(r.get("energy_published_metric") for r in mine):
+        if has_scripted:
             true_h = [r["energy"][0] for r in mine]
             ax_b.scatter(x, true_h, facecolors="none", edgecolors="C3", zorder=3, label="measured, true H")
         ax_b.scatter(x, [r["published"][1] for r in mine], color="k", marker="_", s=300, zorder=3, label="published")

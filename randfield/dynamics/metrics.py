@@ -31,6 +31,8 @@ class RolloutMetrics:
     predicted_energy: np.ndarray  # (n_initial, T)
     seconds: float
     states: np.ndarray | None = None  # the predicted rollouts (n_initial, T, *state)
+    # energy MSE under the published scripts' energy where it is not H (pendulum: q^2 + p^2), else None
+    published_energy_mse: float | None = None
 
 
 def derivative_mse(model, test: Trajectories) -> float:
@@ -95,8 +97,18 @@ def rollout_metrics(model, system, method: str, evaluation=None, energy=None, **
         h_true, h_pred = energy(reference), energy(pred)
         mass = sys_.mass(reference)
         mass_mse = None if mass is None else _mse(sys_.mass(pred), mass)
+        scripted = getattr(sys_, "published_energy_label", None)
         return RolloutMetrics(
-            method, _mse(pred, reference), _mse(h_pred, h_true), mass_mse, t, h_true, h_pred, seconds, pred
+            method,
+            _mse(pred, reference),
+            _mse(h_pred, h_true),
+            mass_mse,
+            t,
+            h_true,
+            h_pred,
+            seconds,
+            pred,
+            energy_mse(sys_.published_energy, pred, reference) if scripted else None,
         )
 
 
