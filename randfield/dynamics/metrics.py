@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import Trajectories, get_system, published_stream
+from .data import Trajectories, get_system
 from .integrators import ConvergenceError, StepSizeError
 
 
@@ -52,9 +52,11 @@ def evaluation_set(
     protocol: "randfield" draws the initial conditions from the system's own sampler (the training
     distribution); "dgnet" follows DGNet's ODE scripts (anchors B1 §1.3.4): every coordinate
     uniform in magnitude on [0.2, 1.0] with a random sign (1-degree-of-freedom systems only);
-    "published" draws those same initial conditions from the published script's own stream, after
-    the data of `generate(system, seed=seed, sampler="published", **data)`: with `seed` the cell's
-    seed they are the very initial conditions of DGNet's `train_dgnet.py --seed seed`.
+    "published" takes the initial conditions of the published script's own stream
+    (`AbstractSystem.published_stream`): for spring and pendulum those drawn after the data of
+    `generate(system, seed=seed, sampler="published", **data)`, for two-body the orbits of
+    `np.random.seed(i)`, i < n_initial; with `seed` the cell's seed they are the very initial
+    conditions of DGNet's `train_dgnet.py --seed seed`.
     """
     sys_ = get_system(system)
     t = np.linspace(0.0, sys_.protocol.eval_t_end, sys_.protocol.eval_points)
@@ -68,7 +70,7 @@ def evaluation_set(
     elif protocol == "published":
         data = data or {}
         n = data.get("n_trajectories", sys_.protocol.n_trajectories)
-        u0 = published_stream(sys_, seed, n, data.get("n_points", sys_.protocol.n_points), n_initial).evaluation_initial
+        u0 = sys_.published_stream(seed, n, data.get("n_points", sys_.protocol.n_points), n_initial).evaluation_initial
     else:
         raise ValueError(f"protocol must be 'randfield', 'dgnet' or 'published', got {protocol!r}")
     return t, u0, sys_.reference(u0, t)

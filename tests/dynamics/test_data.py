@@ -74,10 +74,48 @@ def test_published_sampler_replays_the_published_scripts_random_stream(name, lo,
     np.testing.assert_allclose(d.states, np.array(states), atol=1e-8)
     _, u0, _ = evaluation_set(name, 4, seed=seed, protocol="published", data={"n_trajectories": n, "n_points": points})
     np.testing.assert_array_equal(u0, np.array(eval_x0))
-    with pytest.raises(ValueError, match="spring and pendulum"):
-        data.generate("two_body", 2, sampler="published")
+    with pytest.raises(ValueError, match="defined for pendulum, spring, two_body, not 'kdv'"):
+        data.generate("kdv", 2, sampler="published")
     with pytest.raises(ValueError, match="sampler must be"):
         data.generate("spring", 2, sampler="hnn")
+
+
+def _hnn_random_config():
+    """HNN's experiment-2body `random_config()` as the scripts call it, on numpy's global stream:
+    state (body, [m, qx, qy, vx, vy]), then DGNet's coordinate order (qx1, qx2, qy1, qy2, px1, ...)."""
+    state = np.zeros((2, 5))
+    state[:, 0] = 1
+    pos = np.random.rand(2) * (1.5 - 0.5) + 0.5
+    r = np.sqrt(np.sum(pos**2))
+    vel = np.flipud(pos) / (2 * r**1.5)
+    vel[0] *= -1
+    vel *= 1 + 5e-2 * np.random.randn()
+    state[:, 1:3], state[:, 3:5] = pos, vel
+    state[1, 1:] *= -1
+    return state[:, 1:].T.reshape(-1)
+
+
+def test_published_two_body_stream_replays_hnn_data_and_dgnet_rollouts():
+    """Two-body: HNN's get_dataset builds its orbits once (the first run, np.random.seed(0)) and
+    tests on the first 20% of them; DGNet's script rolls out from the orbit of np.random.seed(i) for
+    trial i. Replay both with the published calls and compare, after mapping DGNet's coordinate
+    order to ours, (q1, q2, p1, p2)."""
+    from randfield.dynamics.metrics import evaluation_set
+
+    to_ours = [0, 2, 1, 3, 4, 6, 5, 7]  # (qx1, qx2, qy1, qy2, px1, px2, py1, py2) -> (q1x, q1y, q2x, ...)
+    np.random.seed(0)
+    orbits = np.array([_hnn_random_config()[to_ours] for _ in range(10)])
+    for seed in (0, 3):  # the data and the rollouts do not depend on the cell's seed
+        train, test = data.generate("two_body", 10, seed=seed, n_points=5, sampler="published").split(0.2)
+        np.testing.assert_allclose(test.clean[:, 0], orbits[:2], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(train.clean[:, 0], orbits[2:], rtol=0, atol=1e-15)
+        assert np.array_equal(train.states, train.clean)  # no observation noise in this protocol
+        _, u0, _ = evaluation_set("two_body", 3, seed=seed, protocol="published")
+        expected = []
+        for i in range(3):
+            np.random.seed(i)
+            expected.append(_hnn_random_config()[to_ours])
+        np.testing.assert_allclose(u0, np.array(expected), rtol=0, atol=1e-15)
 
 
 def test_split_and_windows():

@@ -2,8 +2,8 @@
 
 from . import pde  # noqa: F401  (registers kdv, cahn_hilliard, cahn_hilliard_2d)
 from .pde import PDESystem
-from .systems import SYSTEMS, AbstractSystem, Protocol, get_system, register_system
-from .trajectories import PublishedStream, Trajectories, generate, published_stream
+from .systems import SYSTEMS, AbstractSystem, Protocol, PublishedStream, get_system, register_system
+from .trajectories import Trajectories, generate
 
 __all__ = [
     "PDESystem",
@@ -14,6 +14,5 @@ __all__ = [
     "Trajectories",
     "generate",
     "get_system",
-    "published_stream",
     "register_system",
 ]

@@ -35,6 +35,15 @@ def get_system(name) -> AbstractSystem:
 
 
 @dataclass(frozen=True)
+class PublishedStream:
+    """The random numbers of one run of the published ODE scripts, in the order they draw them."""
+
+    initial: np.ndarray  # (n_trajectories, dim) training/test initial states, test trajectories last
+    noise: np.ndarray  # (n_trajectories, n_points, dim) standard normal observation noise (before scaling)
+    evaluation_initial: np.ndarray  # (n_eval, dim) initial states of the energy/state rollouts
+
+
+@dataclass(frozen=True)
 class Protocol:
     """Data protocol: trajectories on t in [0, t_end] with n_points observations each."""
 
@@ -51,8 +60,6 @@ class AbstractSystem(ABC):
     name: ClassVar[str]
     dim: ClassVar[int]
     protocol: ClassVar[Protocol]
-    # (lo, hi) of HNN's radius sampler for 1-degree-of-freedom systems; None where it has none
-    radius_range: ClassVar[tuple[float, float] | None] = None
     # the energy DGNet's published scripts scored rollouts with, where it is not the Hamiltonian
     # (see `published_energy`); None where they scored H itself
     published_energy_label: ClassVar[str | None] = None
@@ -68,6 +75,15 @@ class AbstractSystem(ABC):
     @abstractmethod
     def sample_initial(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n initial states, shape (n, dim)."""
+
+    def published_stream(self, seed: int, n_trajectories: int, n_points: int, n_eval: int = 0) -> PublishedStream:
+        """Replays numpy's legacy global stream as the published HNN data code and DGNet's
+        `train_dgnet.py` draw it (anchors B1 §1.2, §1.3.4), so that a cell of seed s sees the data
+        and rollout initial conditions of the published script run with `--seed s`. Systems the
+        published scripts did not cover raise ValueError."""
+        base = AbstractSystem.published_stream
+        covered = sorted(n for n, s in SYSTEMS.items() if type(s).published_stream is not base)
+        raise ValueError(f"the published HNN/DGNet stream is defined for {', '.join(covered)}, not {self.name!r}")
 
     def published_energy(self, u: np.ndarray) -> np.ndarray:
         """The energy of the published evaluation (DGNet's train scripts, anchors B1 §1.3.4), shape
@@ -101,16 +117,35 @@ class AbstractSystem(ABC):
         return sol.y.reshape(n, self.dim, len(t)).transpose(0, 2, 1)
 
 
-def _on_circle(rng, n, lo, hi):
-    """HNN's sampler: a uniform direction in the (q, p) plane scaled to a radius ~ U[lo, hi]."""
-    y = rng.uniform(-1, 1, size=(n, 2))
-    y /= np.linalg.norm(y, axis=1, keepdims=True)
-    return y * rng.uniform(lo, hi, size=(n, 1))
+class _CircleSystem(AbstractSystem):
+    """A 1-degree-of-freedom system with HNN's sampler: a uniform direction in the (q, p) plane
+    scaled to a radius ~ U[radius_range]."""
+
+    radius_range: ClassVar[tuple[float, float]]
+
+    def sample_initial(self, rng, n):
+        y = rng.uniform(-1, 1, size=(n, 2))
+        y /= np.linalg.norm(y, axis=1, keepdims=True)
+        return y * rng.uniform(*self.radius_range, size=(n, 1))
+
+    def published_stream(self, seed, n_trajectories, n_points, n_eval=0):
+        """HNN's `get_dataset(seed)`, then DGNet's rollout draws. Per trajectory: a direction
+        rand(2)*2-1, a radius rand()*(hi-lo)+lo, then randn(T) for q and randn(T) for p. Per
+        rollout: x = rand(2)*1.6-0.8, x += 0.2 sign(x), so each coordinate is +-U[0.2, 1]."""
+        lo, hi = self.radius_range
+        rs = np.random.RandomState(seed)  # the legacy generator: its stream is frozen across numpy versions
+        initial, noise = np.empty((n_trajectories, 2)), np.empty((n_trajectories, n_points, 2))
+        for i in range(n_trajectories):  # sequential by nature: the draws interleave per trajectory
+            direction = rs.rand(2) * 2 - 1
+            initial[i] = direction / np.linalg.norm(direction) * (rs.rand() * (hi - lo) + lo)
+            noise[i, :, 0], noise[i, :, 1] = rs.randn(n_points), rs.randn(n_points)
+        evaluation = rs.rand(n_eval, 2) * 1.6 - 0.8  # one rand(2) per rollout = rows of rand(n, 2)
+        return PublishedStream(initial, noise, evaluation + 0.2 * np.sign(evaluation))
 
 
 @register_system
 @dataclass(frozen=True)
-class Spring(AbstractSystem):
+class Spring(_CircleSystem):
     """Ideal mass-spring, H = q^2 + p^2 (the HNN/DGNet code's scaling), radius ~ U[0.1, 1]."""
 
     name = "spring"
@@ -124,9 +159,6 @@ class Spring(AbstractSystem):
     def grad_hamiltonian(self, u):
         return 2 * u
 
-    def sample_initial(self, rng, n):
-        return _on_circle(rng, n, *self.radius_range)
-
     def reference(self, u0, t):
         # Exact: a rotation of the (q, p) plane at angular frequency 2.
         q0, p0 = np.asarray(u0, dtype=np.float64).T[:, :, None]
@@ -136,7 +168,7 @@ class Spring(AbstractSystem):
 
 @register_system
 @dataclass(frozen=True)
-class Pendulum(AbstractSystem):
+class Pendulum(_CircleSystem):
     """Ideal pendulum, H = 3 (1 - cos q) + p^2 (g = 3, m = l = 1, HNN code), radius ~ U[1.3, 2.3].
 
     DGNet's pendulum script scores rollouts with q^2 + p^2, the spring's energy, not this H
@@ -158,9 +190,6 @@ class Pendulum(AbstractSystem):
     def grad_hamiltonian(self, u):
         q, p = u[..., 0], u[..., 1]
         return np.stack([3 * np.sin(q), 2 * p], axis=-1)
-
-    def sample_initial(self, rng, n):
-        return _on_circle(rng, n, *self.radius_range)
 
 
 @register_system
@@ -189,9 +218,36 @@ class TwoBody(AbstractSystem):
         f = d / np.linalg.norm(d, axis=-1, keepdims=True) ** 3
         return np.concatenate([f, -f, p1, p2], axis=-1)
 
-    def sample_initial(self, rng, n):
-        q1 = rng.uniform(0.5, 1.5, (n, 2))
+    @staticmethod
+    def _orbits(q1: np.ndarray, speed_factor: np.ndarray) -> np.ndarray:
+        """States (n, 8) from body 1's position q1 (n, 2) and the speed factors 1 + 0.05 N(0, 1) (n,)."""
         r = np.linalg.norm(q1, axis=-1)
-        speed = 0.5 / np.sqrt(r) * (1 + 0.05 * rng.standard_normal(n))
-        p1 = (speed / r)[:, None] * np.stack([-q1[:, 1], q1[:, 0]], axis=-1)
+        p1 = (speed_factor / (2 * r**1.5))[:, None] * np.stack([-q1[:, 1], q1[:, 0]], axis=-1)
         return np.concatenate([q1, -q1, p1, -p1], axis=-1)
+
+    def sample_initial(self, rng, n):
+        return self._orbits(rng.uniform(0.5, 1.5, (n, 2)), 1 + 0.05 * rng.standard_normal(n))
+
+    def published_stream(self, seed, n_trajectories, n_points, n_eval=0):
+        """HNN's 2-body data and DGNet's 2-body rollouts (experiment-2body/train_dgnet.py); each
+        orbit is one `random_config()`: rand(2) for q1, then randn() for the speed.
+
+        Data: HNN's `get_dataset` pickles the orbits on the script's first run and loads them on
+        every later one, so all seeds train on one dataset, taken here to be the first run's,
+        `np.random.seed(0)`; `seed` is not used. HNN's split makes the *first* 20% of the states
+        the test set; they are listed last here, where `Trajectories.split` takes its test set.
+        Rollouts: trial i draws its orbit after `np.random.seed(i)`, i < n_eval, for every seed."""
+
+        def random_config(rs):  # one orbit: rand(2) for q1, then randn() for the speed
+            return rs.rand(2) + 0.5, 1 + 0.05 * rs.randn()
+
+        def orbits(draws):
+            q1, speed_factor = zip(*draws) if draws else ((), ())
+            return self._orbits(np.reshape(q1, (-1, 2)), np.asarray(speed_factor, dtype=float))
+
+        rs = np.random.RandomState(0)
+        initial = orbits([random_config(rs) for _ in range(n_trajectories)])  # sequential: rand, randn interleave
+        n_test = max(1, int(round(self.protocol.test_fraction * n_trajectories)))
+        initial = np.roll(initial, -n_test, axis=0)
+        evaluation = orbits([random_config(np.random.RandomState(i)) for i in range(n_eval)])
+        return PublishedStream(initial, np.zeros((n_trajectories, n_points, self.dim)), evaluation)

@@ -54,39 +54,6 @@ class Trajectories:
         return self.states[:, idx].reshape(-1, horizon + 1, *state)
 
 
-@dataclass(frozen=True)
-class PublishedStream:
-    """The random numbers of one run of the published ODE scripts, in the order they draw them."""
-
-    initial: np.ndarray  # (n_trajectories, 2) training/test initial states
-    noise: np.ndarray  # (n_trajectories, n_points, 2) standard normal observation noise (before scaling)
-    evaluation_initial: np.ndarray  # (n_eval, 2) initial states of the energy/state rollouts
-
-
-def published_stream(system, seed: int, n_trajectories: int, n_points: int, n_eval: int = 0) -> PublishedStream:
-    """Replays numpy's legacy global stream as HNN's `get_dataset(seed)` and then DGNet's
-    `train_dgnet.py` evaluation draw it (spring and pendulum; anchors B1 §1.2, §1.3.4), so a cell
-    of seed s sees exactly the data and rollout initial conditions of the published script run
-    with `--seed s`.
-
-    Per trajectory: a direction rand(2)*2-1, a radius rand()*(hi-lo)+lo, then randn(T) for q and
-    randn(T) for p. Per evaluation rollout: x = rand(2)*1.6-0.8, x += 0.2 sign(x), so each
-    coordinate is +-U[0.2, 1].
-    """
-    sys_ = get_system(system)
-    if sys_.radius_range is None:
-        raise ValueError(f"the published HNN/DGNet stream is defined for spring and pendulum, not {sys_.name!r}")
-    lo, hi = sys_.radius_range
-    rs = np.random.RandomState(seed)  # the legacy generator: its stream is frozen across numpy versions
-    initial, noise = np.empty((n_trajectories, 2)), np.empty((n_trajectories, n_points, 2))
-    for i in range(n_trajectories):  # sequential by nature: the draws interleave per trajectory
-        direction = rs.rand(2) * 2 - 1
-        initial[i] = direction / np.linalg.norm(direction) * (rs.rand() * (hi - lo) + lo)
-        noise[i, :, 0], noise[i, :, 1] = rs.randn(n_points), rs.randn(n_points)
-    evaluation = rs.rand(n_eval, 2) * 1.6 - 0.8  # one rand(2) per rollout = rows of rand(n, 2)
-    return PublishedStream(initial, noise, evaluation + 0.2 * np.sign(evaluation))
-
-
 def generate(
     system,
     n_trajectories: int | None = None,
@@ -105,7 +72,8 @@ def generate(
     scheme: "reference" (the system's high-accuracy solution) or, for PDE systems, "dvdm" (the
     published discrete variational derivative scheme, solved by batched Newton).
     sampler: "randfield" (numpy Generator seeded by `seed`) or "published" (the published
-    scripts' own random stream for `seed`, see `published_stream`; spring and pendulum).
+    scripts' own random stream for `seed`, see `AbstractSystem.published_stream`; spring,
+    pendulum and two-body).
     """
     sys_: AbstractSystem = get_system(system)
     proto = sys_.protocol
@@ -123,7 +91,7 @@ def generate(
         rng = np.random.default_rng(seed)
         u0 = sys_.sample_initial(rng, n)
     elif sampler == "published":
-        stream = published_stream(sys_, seed, n, points)
+        stream = sys_.published_stream(seed, n, points)
         u0 = stream.initial
     else:
         raise ValueError(f"sampler must be 'randfield' or 'published', got {sampler!r}")
