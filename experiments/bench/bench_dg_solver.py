@@ -8,7 +8,7 @@ Prints, for each Newton start (`predictor`: DGNet's RK2 guess, extrapolation of 
 last states, the previous state), the wall-time ratio, the largest residual
 |x - u - dt G dgradH(x, u)| of each solution, the largest difference between the rollouts and
 the energy drift of each, plus training
-iterations/second of every model.
+iterations/second of every model and the resident memory its training adds at its peak.
 
 Run: python experiments/bench/bench_dg_solver.py [--system spring|kdv|cahn_hilliard] [--device cuda]
          [--steps N] [--initial N] [--hidden 200] [--jacobian auto|autodiff|finite_difference]
@@ -18,8 +18,10 @@ Run: python experiments/bench/bench_dg_solver.py [--system spring|kdv|cahn_hilli
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
@@ -62,27 +64,52 @@ def max_residual(model, traj: np.ndarray, dt: float) -> float:
     return float(r.abs().max())
 
 
-def training_speed(system: str, steps: int = 30) -> dict:
+def _status_kib(field: str) -> int | None:
+    """A field of /proc/self/status in KiB (Linux), or None."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith(field + ":"))
+    except (OSError, StopIteration):
+        return None
+
+
+TRAINING_ROWS = [
+    ("node", "rk2"),
+    ("node", "dopri5"),
+    ("hnn", "rk2"),
+    ("hnn", "dopri5"),
+    ("srnn", "leapfrog"),
+    ("dgnet", "dg"),
+]
+
+
+def _train_once(system: str, name: str, integrator: str, steps: int) -> tuple[float, float | None]:
+    """In a fresh process: (iterations per second, MiB of resident memory the training added at its
+    peak over the process's size before it; None off Linux)."""
+    retain_freed_memory()  # as in the table runs (and the parent); freed pages stay in the heap
+    torch.set_num_threads(1)
     train, _ = data.generate(system, seed=0).split(0.5)
+    torch.manual_seed(0)
+    model = get_model(
+        name,
+        train.states.shape[-1],
+        train_integrator=integrator,
+        integrator_options={"rtol": 1e-6, "atol": 1e-12} if integrator == "dopri5" else None,
+    )
+    before = _status_kib("VmRSS")
+    speed = model.fit(train, steps=steps, dtype="float32", progress=False).iterations_per_second
+    peak = _status_kib("VmHWM")
+    return speed, None if before is None or peak is None else (peak - before) / 1024
+
+
+def training_speed(system: str, steps: int = 30) -> dict:
+    """{model/integrator: (iterations/second, peak added MiB)}, each model trained in its own
+    process (one thread) so that memory freed by one is not counted, or reused, by the next."""
+    context = multiprocessing.get_context("spawn")
     out = {}
-    for name, integrator in [
-        ("node", "rk2"),
-        ("node", "dopri5"),
-        ("hnn", "rk2"),
-        ("hnn", "dopri5"),
-        ("srnn", "leapfrog"),
-        ("dgnet", "dg"),
-    ]:
-        torch.manual_seed(0)
-        model = get_model(
-            name,
-            train.states.shape[-1],
-            train_integrator=integrator,
-            integrator_options={"rtol": 1e-6, "atol": 1e-12} if integrator == "dopri5" else None,
-        )
-        out[f"{name}/{integrator}"] = model.fit(
-            train, steps=steps, dtype="float32", progress=False
-        ).iterations_per_second
+    for name, integrator in TRAINING_ROWS:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            out[f"{name}/{integrator}"] = pool.submit(_train_once, system, name, integrator, steps).result()
     return out
 
 
@@ -156,9 +183,9 @@ def main(argv=None):
         )
     if args.no_training_speed or pde:
         return
-    print("training iterations/second (spring, full batch 2475 pairs, float32, 2 x 200 tanh):")
-    for key, value in training_speed("spring").items():
-        print(f"  {key:16s} {value:8.1f} it/s")
+    print("training (spring, full batch 2475 pairs, float32, 2 x 200 tanh, one thread, each in a fresh process):")
+    for key, (speed, mib) in training_speed("spring").items():
+        print(f"  {key:16s} {speed:8.1f} it/s   " + ("n/a" if mib is None else f"{mib:7.1f} MiB"))
 
 
 if __name__ == "__main__":
