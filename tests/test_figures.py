@@ -54,3 +54,22 @@ def test_merge_tables_replaces_rows_in_place_and_writes_table_and_figure(tmp_pat
     assert len(json.loads((tmp_path / "m.json").read_text())["rows"]) == 4
     assert (tmp_path / "m.md").read_text().count("| two_body |") == 3
     assert (tmp_path / "m.png").stat().st_size > 0 and (tmp_path / "m.pdf").exists()
+
+
+def test_energy_tail_summary_against_hand_computed_statistics():
+    import importlib.util
+
+    import numpy as np
+    import pytest
+
+    spec = importlib.util.spec_from_file_location("energy_tail", EXPERIMENTS / "dynamics" / "energy_tail.py")
+    tail = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tail)
+
+    per_ic = np.arange(1.0, 31.0)  # two sets of 15: means 8 and 23
+    s = tail.summary(per_ic)
+    assert s["population"] == 15.5 and s["median"] == 15.5 and s["max"] == 30.0
+    assert s["worst_1pct_share"] == pytest.approx(30 / 465, rel=1e-15)  # 1% of 30 rounds up to one IC
+    np.testing.assert_allclose(s["set_quantiles"], [8 + 0.1 * 15, 15.5, 8 + 0.9 * 15], rtol=1e-15)
+    with pytest.raises(ValueError, match="--n must be >= 15"):
+        tail.main(["--n", "14"])
