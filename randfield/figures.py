@@ -494,8 +494,17 @@ def dynamics_table_figure(summary: list[dict]):
         ax_t, ax_b = axes[0, col], axes[1, col]
         mine = [r for r in summary if r["system"] == system]
         t = np.linspace(0, get_system(system).protocol.eval_t_end, len(mine[0]["energy_error_curve"]))
+        # a variant ("dgnet (published slope)") is drawn dashed in the colour of its standard row
+        bases = list(dict.fromkeys((r["model"].split(" (")[0], r["train"], r["predict"]) for r in mine))
         for r in mine:  # t = 0 is exact for every model; start the log axis at the first step
-            ax_t.semilogy(t[1:], r["energy_error_curve"][1:], label=f"{r['model']} {r['train']}/{r['predict']}")
+            base = (r["model"].split(" (")[0], r["train"], r["predict"])
+            ax_t.semilogy(
+                t[1:],
+                r["energy_error_curve"][1:],
+                color=f"C{bases.index(base) % 10}",
+                linestyle="--" if base[0] != r["model"] else "-",
+                label=f"{r['model']} {r['train']}/{r['predict']}",
+            )
         ax_t.set(title=f"{system}: |H(pred) - H(true)|, mean of rollouts", xlabel="t", ylabel="energy error")
         labels = [f"{r['model'].replace(' (', chr(10) + '(')}\n{r['train']}/{r['predict']}" for r in mine]
         x = np.arange(len(mine))

@@ -48,6 +48,14 @@ def test_merge_tables_replaces_rows_in_place_and_writes_table_and_figure(tmp_pat
     assert [(r["system"], r["model"], r["energy"][0]) for r in merged] == [
         ("spring", "node", 1.0), ("two_body", "node", 20.0), ("two_body", "hnn", 3.0), ("two_body", "srnn", 40.0),
     ]  # fmt: skip
+    # rows added later go to their place in the published table's order, variants after the standard rows
+    variant = {**row("spring", "dgnet (published slope)", 5.0), "train": "dg"}
+    node_dp = {**row("two_body", "node", 30.0), "train": "dopri5", "predict": "dopri5"}
+    merged = merge.merge_rows([old, [variant, node_dp, {**row("spring", "dgnet", 6.0), "train": "dg"}]])
+    assert [(r["system"], r["model"], r["train"]) for r in merged] == [
+        ("spring", "node", "rk2"), ("spring", "dgnet", "dg"), ("spring", "dgnet (published slope)", "dg"),
+        ("two_body", "node", "rk2"), ("two_body", "node", "dopri5"), ("two_body", "hnn", "rk2"),
+    ]  # fmt: skip
     for i, rows in enumerate([old, new]):
         (tmp_path / f"t{i}.json").write_text(json.dumps({"config": {"config": "c", "systems": ["x"]}, "rows": rows}))
     merge.main([str(tmp_path / "t0.json"), str(tmp_path / "t1.json"), "--out", str(tmp_path / "m")])

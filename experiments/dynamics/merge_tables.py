@@ -1,6 +1,7 @@
 """Merge dynamics tables written by run_table.py: rows of later tables replace the rows of earlier
-ones with the same (system, model, train, predict), other rows are kept in order; the result
-records every source table's provenance.
+ones with the same (system, model, train, predict); the rows are listed per system (in order of
+first appearance) in the published table's row order, variants such as "dgnet (published slope)"
+after the system's standard rows; the result records every source table's provenance.
 
 Use it when part of a table is re-run from scratch while the rest's cached cells are no longer
 on this machine (e.g. the two-body rows after a data-protocol fix).
@@ -16,7 +17,7 @@ import json
 from pathlib import Path
 
 from randfield._io import atomic_write_bytes, atomic_write_json, provenance
-from randfield.dynamics.experiment import table_markdown
+from randfield.dynamics.experiment import TABLE_ROWS, table_markdown
 from randfield.figures import dynamics_table_figure
 from randfield.plotting import save_figure
 
@@ -40,12 +41,20 @@ def _describe(run: dict) -> str:
 
 
 def merge_rows(tables: list[list[dict]]) -> list[dict]:
-    """Rows of all tables, a later row replacing an earlier one with the same key in its place."""
+    """Rows of all tables, a later row replacing an earlier one with the same key, in table order."""
     merged: dict[tuple, dict] = {}
     for rows in tables:
         for row in rows:
-            merged[_key(row)] = row  # dicts keep first-insertion order: a replaced row keeps its place
-    return list(merged.values())
+            merged[_key(row)] = row
+    systems = list(dict.fromkeys(row["system"] for row in merged.values()))
+    order = [(model, train, predict) for model, train, predicts in TABLE_ROWS for predict in predicts]
+
+    def rank(row):  # rows outside the published table keep their merge order, after the known ones
+        base = row["model"].split(" (")[0]  # "dgnet (published slope)" -> "dgnet"
+        known = (base, row["train"], row["predict"])
+        return systems.index(row["system"]), base != row["model"], order.index(known) if known in order else len(order)
+
+    return sorted(merged.values(), key=rank)  # stable: ties keep the merge order
 
 
 def main(argv=None):
