@@ -485,6 +485,7 @@ def dynamics_table_figure(summary: list[dict]):
     import matplotlib.pyplot as plt
 
     from .dynamics.data import get_system
+    from .dynamics.experiment import row_base
 
     systems = list(dict.fromkeys(r["system"] for r in summary))
     pictures = [r for r in summary if r.get("spacetime") is not None]
@@ -495,9 +496,9 @@ def dynamics_table_figure(summary: list[dict]):
         mine = [r for r in summary if r["system"] == system]
         t = np.linspace(0, get_system(system).protocol.eval_t_end, len(mine[0]["energy_error_curve"]))
         # a variant ("dgnet (published slope)") is drawn dashed in the colour of its standard row
-        bases = list(dict.fromkeys((r["model"].split(" (")[0], r["train"], r["predict"]) for r in mine))
+        bases = list(dict.fromkeys(map(row_base, mine)))
         for r in mine:  # t = 0 is exact for every model; start the log axis at the first step
-            base = (r["model"].split(" (")[0], r["train"], r["predict"])
+            base = row_base(r)
             ax_t.semilogy(
                 t[1:],
                 r["energy_error_curve"][1:],

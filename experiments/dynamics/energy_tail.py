@@ -34,8 +34,7 @@ CONFIG = Path(__file__).resolve().parents[1]
 def per_initial_condition(job, n: int, seed: int = 99) -> tuple[float, np.ndarray]:
     """(the cell's cached table value, energy MSE of each of n sampler initial conditions) for the
     row's own (last) prediction integrator."""
-    from randfield.dynamics.data import get_system
-    from randfield.dynamics.metrics import rollout_metrics
+    from randfield.dynamics.metrics import evaluation_set, rollout_metrics
     from randfield.dynamics.training import load_model
 
     cell = Path(job.cache_dir) / job.key()
@@ -44,14 +43,10 @@ def per_initial_condition(job, n: int, seed: int = 99) -> tuple[float, np.ndarra
         raise ValueError(f"{weights} does not exist: run run_table.py for this cell first")
     model = load_model(weights)[0].double()  # evaluated in float64, as run_cell does
     method = job.predict[-1]
-    system = get_system(job.system)
-    t = np.linspace(0.0, system.protocol.eval_t_end, system.protocol.eval_points)
-    u0 = system.sample_initial(np.random.default_rng(seed), n)
-    rm = rollout_metrics(
-        model, system, method, (t, u0, system.reference(u0, t)), **job.integrator_options.get(method, {})
-    )
+    evaluation = evaluation_set(job.system, n, seed=seed)  # the system's own sampler
+    rm = rollout_metrics(model, job.system, method, evaluation, **job.integrator_options.get(method, {}))
     table = json.loads(Path(f"{cell}.json").read_text())["result"]["predict"][method]["energy"]
-    return table, np.mean((rm.predicted_energy - rm.true_energy) ** 2, axis=1)
+    return table, rm.energy_mse_per_rollout
 
 
 def summary(per_ic: np.ndarray, n_set: int = 15) -> dict:

@@ -62,7 +62,7 @@ def _score(job, spread: int = 0) -> dict:
         if spread:
             many = evaluation_set(system, spread - spread % job.n_initial, seed=99, protocol="dgnet")
             rm = rollout_metrics(model, system, method, many, **opts)
-            per_ic = np.mean((rm.predicted_energy - rm.true_energy) ** 2, axis=1)
+            per_ic = rm.energy_mse_per_rollout
             set_means = per_ic.reshape(-1, job.n_initial).mean(1)
             out[method]["population"] = float(per_ic.mean())
             out[method]["set quantiles"] = np.percentile(set_means, [10, 50, 90]).tolist()

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from randfield._io import atomic_write_bytes, atomic_write_json, provenance
-from randfield.dynamics.experiment import TABLE_ROWS, table_markdown
+from randfield.dynamics.experiment import TABLE_ROWS, row_base, table_markdown
 from randfield.figures import dynamics_table_figure
 from randfield.plotting import save_figure
 
@@ -50,9 +50,9 @@ def merge_rows(tables: list[list[dict]]) -> list[dict]:
     order = [(model, train, predict) for model, train, predicts in TABLE_ROWS for predict in predicts]
 
     def rank(row):  # rows outside the published table keep their merge order, after the known ones
-        base = row["model"].split(" (")[0]  # "dgnet (published slope)" -> "dgnet"
-        known = (base, row["train"], row["predict"])
-        return systems.index(row["system"]), base != row["model"], order.index(known) if known in order else len(order)
+        known = row_base(row)
+        variant = known[0] != row["model"]
+        return systems.index(row["system"]), variant, order.index(known) if known in order else len(order)
 
     return sorted(merged.values(), key=rank)  # stable: ties keep the merge order
 

@@ -261,6 +261,12 @@ def _label(job: CellJob) -> str:
     return job.model if slope == "exact" else f"{job.model} ({slope} slope)"
 
 
+def row_base(row: dict) -> tuple[str, str, str]:
+    """(model, train, predict) of a summary row with a variant label ("dgnet (published slope)")
+    reduced to its model ("dgnet"): the published table row it is a variant of."""
+    return row["model"].split(" (")[0], row["train"], row["predict"]
+
+
 def summarise(jobs: list[CellJob], results: list[dict]) -> list[dict]:
     """One row per (system, model, train, predict): mean and std over seeds, published value, ratio."""
     groups: dict[tuple, list[dict]] = {}

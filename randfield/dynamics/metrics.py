@@ -34,6 +34,11 @@ class RolloutMetrics:
     # energy MSE under the published scripts' energy where it is not H (pendulum: q^2 + p^2), else None
     published_energy_mse: float | None = None
 
+    @property
+    def energy_mse_per_rollout(self) -> np.ndarray:
+        """The energy MSE of each rollout under the true H, shape (n_initial,)."""
+        return np.mean((self.predicted_energy - self.true_energy) ** 2, axis=1)
+
 
 def derivative_mse(model, test: Trajectories) -> float:
     p = next(model.parameters())
