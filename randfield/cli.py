@@ -118,15 +118,16 @@ def cmd_critical(args) -> int:
 
 
 def cmd_kernel(args) -> int:
+    from ._io import read_npy
     from .blocks import dense_network, kernels, parse_architecture
 
-    try:
-        x = np.load(args.inputs)
-    except (OSError, ValueError) as err:
-        raise ValueError(f"--inputs: cannot read {args.inputs!r} as a .npy array ({err})") from err
-    x2 = None
-    if args.inputs2:
-        x2 = np.load(args.inputs2)
+    x = read_npy(args.inputs, "--inputs")
+    x2 = read_npy(args.inputs2, "--inputs2") if args.inputs2 else None
+    for name, arr in (("--inputs", x), ("--inputs2", x2)):
+        if arr is not None and (arr.ndim != 2 or arr.size == 0):
+            raise ValueError(f"{name}: expected a non-empty array of shape (n, d), got shape {arr.shape}")
+    if x2 is not None and x2.shape[1] != x.shape[1]:
+        raise ValueError(f"--inputs2 has dimension d = {x2.shape[1]}, --inputs has d = {x.shape[1]}")
     if args.arch:
         arch = parse_architecture(args.arch)
     else:
@@ -188,10 +189,7 @@ def cmd_simulate(args) -> int:
 def cmd_compare(args) -> int:
     from .montecarlo import SimulationResult, compare
 
-    try:
-        result = SimulationResult.load(args.run)
-    except (OSError, KeyError, ValueError) as err:
-        raise ValueError(f"cannot read simulation result {args.run!r}: {err}") from err
+    result = SimulationResult.load(args.run)  # data only; a wrong or corrupt file is one clear error
     cmp = compare(result)
     if args.json:
         print(_json({"config": result.config.to_dict(), **cmp.as_dict()}))
@@ -448,7 +446,7 @@ def _print_dynamics(out: dict) -> None:
 
 
 def cmd_train(args) -> int:
-    from .dynamics import data, get_model
+    from .dynamics import data, fit, get_model
     from .dynamics.training import save_model
 
     system = data.get_system(args.system)
@@ -464,7 +462,8 @@ def cmd_train(args) -> int:
         train_integrator=args.train_integrator,
         **system.model_options(),  # PDEs: the grid and the structure matrix G
     )
-    result = model.fit(
+    result = fit(
+        model,
         train,
         steps=args.steps,
         lr=args.lr,
@@ -683,6 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(err: BaseException) -> str:
+    """An exception as at most three short lines (a library's multi-line dump is cut, not printed)."""
+    lines = [line for line in str(err).strip().splitlines() if line.strip()] or [type(err).__name__]
+    return "\n".join(line[:300] for line in lines[:3])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -691,17 +696,24 @@ def main(argv: list[str] | None = None) -> int:
     retain_freed_memory()  # CPU training and simulation free and reallocate large tensors every step
     try:
         return args.func(args)
-    except (ValueError, TypeError) as err:
-        print(f"randfield {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except (ArithmeticError, RuntimeError) as err:  # non-convergence, step-size underflow, NaN loss
-        print(f"randfield {args.command}: failed: {err}", file=sys.stderr)
-        return 1
     except BrokenPipeError:  # output piped into `head` & co.: stop quietly
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (ValueError, TypeError, OSError) as err:  # bad input, bad files, unwritable paths
+        print(f"randfield {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except (ArithmeticError, RuntimeError) as err:  # non-convergence, step-size underflow, NaN loss
+        print(f"randfield {args.command}: failed: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # files on disk are complete (atomic writes); checkpoints resume
+        print(
+            f"randfield {args.command}: interrupted; the last complete checkpoint (if any) is kept — "
+            "run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
 
 
 if __name__ == "__main__":

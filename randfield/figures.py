@@ -563,7 +563,7 @@ def learnt_stencil(p: dict):
     import matplotlib.pyplot as plt
     import torch
 
-    from .dynamics import data, get_model
+    from .dynamics import data, fit, get_model
 
     system = data.get_system(p["system"])
     trajectories = data.generate(
@@ -577,8 +577,8 @@ def learnt_stencil(p: dict):
         grid=list(system.grid_shape),
         structure={"kind": "dissipative", "spacing": system.dx, "channels": int(p["channels"])},
     )
-    history = model.fit(
-        trajectories, steps=int(p["steps"]), batch_size=int(p["batch_size"]), lr=float(p["lr"]), weight_decay=0.0,
+    history = fit(
+        model, trajectories, steps=int(p["steps"]), batch_size=int(p["batch_size"]), lr=float(p["lr"]), weight_decay=0.0,
         dtype="float64", progress=False,
     )  # fmt: skip
     with torch.no_grad():

@@ -28,7 +28,7 @@ import torch
 from scipy.optimize import fsolve
 
 from randfield._malloc import retain_freed_memory
-from randfield.dynamics import data, evaluation_set, get_model
+from randfield.dynamics import data, evaluation_set, fit, get_model
 from randfield.dynamics.integrators import MIDPOINT, get_integrator
 from randfield.dynamics.integrators.implicit import PREDICTORS
 from randfield.dynamics.integrators.newton import JACOBIAN_METHODS
@@ -97,7 +97,7 @@ def _train_once(system: str, name: str, integrator: str, steps: int) -> tuple[fl
         integrator_options={"rtol": 1e-6, "atol": 1e-12} if integrator == "dopri5" else None,
     )
     before = _status_kib("VmRSS")
-    speed = model.fit(train, steps=steps, dtype="float32", progress=False).iterations_per_second
+    speed = fit(model, train, steps=steps, dtype="float32", progress=False).iterations_per_second
     peak = _status_kib("VmHWM")
     return speed, None if before is None or peak is None else (peak - before) / 1024
 
@@ -134,7 +134,7 @@ def main(argv=None):
     else:
         source = data.generate(system, seed=0)
     model = get_model("dgnet", system.dim, hidden=args.hidden, **system.model_options())
-    model.fit(source, steps=100 if pde else 300, batch_size=200, dtype="float32", progress=False)
+    fit(model, source, steps=100 if pde else 300, batch_size=200, dtype="float32", progress=False)
     model.double()
     _, u0, _ = evaluation_set(system, initial)
     dt = source.dt

@@ -1,9 +1,9 @@
 """Dynamics models: integrators, automatic discrete differentiation, energy-based models and data.
 
->>> from randfield.dynamics import data, get_model, rollout_metrics
+>>> from randfield.dynamics import data, fit, get_model, rollout_metrics
 >>> train, test = data.generate("spring", seed=0).split(0.5)
 >>> model = get_model("dgnet", dim=2)
->>> history = model.fit(train, steps=2000)
+>>> history = fit(model, train, steps=2000)
 >>> rollout_metrics(model, "spring", method="dg").energy_mse
 """
 

@@ -10,9 +10,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._io import atomic_write_bytes
+from .._io import FileFormatError, atomic_write_bytes, load_weights, read_torch
 from .._validation import check_positive_int
 from .data import Trajectories
+
+
+CHECKPOINT_KEYS = ("config", "model", "optimiser", "generator", "losses", "step")
+MODEL_KEYS = ("spec", "state_dict", "metadata")
 
 
 @dataclass(frozen=True)
@@ -90,12 +94,15 @@ def fit(
     generator = torch.Generator().manual_seed(config.seed)
     losses, start, timed = [], 0, (0, 0.0)  # timed: (steps, seconds) of earlier calls, from the checkpoint
     if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        state = read_torch(checkpoint, "training checkpoint", CHECKPOINT_KEYS, device=config.device)
         if state["config"] != asdict(config):
             raise ValueError(f"checkpoint {checkpoint} was made with a different config: {state['config']}")
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        generator.set_state(state["generator"])
+        load_weights(model, state["model"], checkpoint, "training checkpoint")
+        try:
+            optimiser.load_state_dict(state["optimiser"])
+            generator.set_state(state["generator"].cpu())
+        except (ValueError, RuntimeError, TypeError, KeyError) as err:
+            raise FileFormatError(f"training checkpoint {checkpoint}: optimiser or RNG state is corrupt ({err})") from None
         losses, start = list(state["losses"]), state["step"]
         timed = (start, state["seconds"]) if state.get("seconds") is not None else (0, 0.0)
 
@@ -103,6 +110,7 @@ def fit(
         buffer = io.BytesIO()
         torch.save(
             {
+                "format": "randfield training checkpoint",
                 "config": asdict(config),
                 "model": model.state_dict(),
                 "optimiser": optimiser.state_dict(),
@@ -147,20 +155,26 @@ def fit(
 def save_model(path: str | Path, model, **metadata) -> None:
     """Write the model's spec (name, dim, options) and weights, plus `metadata`, atomically."""
     buffer = io.BytesIO()
-    torch.save({"spec": model.spec, "state_dict": model.state_dict(), "metadata": metadata}, buffer)
+    torch.save({"format": "randfield model", "spec": model.spec, "state_dict": model.state_dict(), "metadata": metadata}, buffer)
     atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_model(path: str | Path, device: str = "cpu"):
-    """(model, metadata) from a file written by `save_model`."""
+    """(model, metadata) from a file written by `save_model`, read as data only (docs/security.md)."""
     from .models import get_model
 
-    if not Path(path).exists():
-        raise ValueError(f"model file {path} does not exist")
-    state = torch.load(path, map_location=device, weights_only=False)
-    spec = dict(state["spec"])
-    model = get_model(spec.pop("name"), spec.pop("dim"), **spec)
-    first = next(iter(state["state_dict"].values()))
-    model.to(device=device, dtype=first.dtype)
-    model.load_state_dict(state["state_dict"])
-    return model, state["metadata"]
+    state = read_torch(path, "model file", MODEL_KEYS, device=device)
+    spec, metadata = state["spec"], state["metadata"]
+    if not isinstance(spec, dict) or not {"name", "dim"} <= set(spec) or not isinstance(metadata, dict):
+        raise FileFormatError(f"model file {str(path)!r}: its spec must name the model and its dim, got {spec!r}")
+    spec = dict(spec)
+    try:
+        model = get_model(spec.pop("name"), spec.pop("dim"), **spec)
+    except (ValueError, TypeError) as err:
+        raise FileFormatError(f"model file {str(path)!r}: its spec does not describe a model ({err})") from None
+    weights = state["state_dict"]
+    first = next(iter(weights.values()), None) if isinstance(weights, dict) else None
+    if first is not None and hasattr(first, "dtype") and first.is_floating_point():
+        model.to(device=device, dtype=first.dtype)
+    load_weights(model, weights, path, "model file")
+    return model, metadata

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._io import atomic_write_bytes, provenance
+from .._io import FileFormatError, atomic_write_bytes, provenance, read_npz, read_torch
 from .._validation import check_correlation, check_positive_int, check_variance
 from ..activations import get_activation
 from .empirical import default_device
@@ -119,9 +119,26 @@ class SimulationResult:
 
     @classmethod
     def load(cls, path: str | Path) -> SimulationResult:
-        with np.load(path) as f:
-            meta = json.loads(str(f["meta"]))
-            return cls(SimulationConfig(**meta["config"]), **{k: f[k] for k in ARRAYS})
+        """Read a file written by `save` (as data only: no pickles), checking its config and shapes."""
+        arrays = read_npz(path, "simulation result", (*ARRAYS, "meta"))
+        try:
+            config = SimulationConfig(**json.loads(str(arrays.pop("meta")))["config"])
+        except (ValueError, TypeError, KeyError) as err:
+            raise FileFormatError(f"simulation result {str(path)!r}: its config is unreadable ({err})") from None
+        s, depth, n = config.n_networks, config.depth, config.n_inputs
+        shapes = {"q": (s, depth, n), "c": (s, depth, n - 1), "chi1": (s, max(depth - 1, 0))}
+        shapes |= {"length2": (s, depth, n), "curvature": (s, depth, n)}
+        for key, shape in shapes.items():
+            if arrays[key].shape != shape:
+                raise FileFormatError(
+                    f"simulation result {str(path)!r}: {key} has shape {arrays[key].shape}, its config says {shape}"
+                )
+            if not np.issubdtype(arrays[key].dtype, np.floating):
+                raise FileFormatError(f"simulation result {str(path)!r}: {key} holds {arrays[key].dtype} values")
+        for key in ("q", "c", "chi1"):  # measured from finite networks: never NaN unless the file is corrupt
+            if not np.isfinite(arrays[key]).all():
+                raise FileFormatError(f"simulation result {str(path)!r}: {key} contains NaN or inf")
+        return cls(config, **arrays)
 
 
 def great_circle_inputs(n: int, d: int, q_input: float, c_input: float) -> np.ndarray:
@@ -205,14 +222,21 @@ def simulate(
     start = 1
     ckpt = Path(checkpoint) if checkpoint else None
     if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+        state = read_torch(ckpt, "simulation checkpoint", ("config", "h", "v", "a", "layer", "rng", *out))
         if state["config"] != cfg.to_dict():
             raise ValueError(f"checkpoint {ckpt} was made with a different config; remove it or change the path")
-        h, v, a = (state[k].to(device) for k in ("h", "v", "a"))
-        start = state["layer"] + 1
+        layer = state["layer"]
+        expected = {k: (s, layer + 1 - (k == "chi1"), *out[k].shape[2:]) for k in out}
+        expected |= {k: (s, n, width) for k in ("h", "v", "a")}
+        for key, shape in expected.items():
+            value = state[key]
+            if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape or not torch.isfinite(value).all():
+                raise FileFormatError(f"simulation checkpoint {str(ckpt)!r}: {key} is not a finite array of shape {shape}")
+        h, v, a = (state[k].to(device=device, dtype=dtype) for k in ("h", "v", "a"))
+        start = layer + 1
         gen.set_state(state["rng"])
         for k in out:
-            out[k][:, : start - (k == "chi1")] = state[k]
+            out[k][:, : start - (k == "chi1")] = state[k].numpy()
     else:
         x = great_circle_inputs(n, cfg.d, cfg.q_input, cfg.c_input)
         theta = math.acos(cfg.c_input) * np.arange(n)
@@ -254,9 +278,11 @@ def simulate(
         record(layer)
         if ckpt is not None and (layer % checkpoint_every == 0 or layer == cfg.depth - 1):
             buf = io.BytesIO()
-            saved = {k: val[:, : layer + 1 - (k == "chi1")] for k, val in out.items()}
+            # tensors, not numpy arrays: the checkpoint must load with weights_only=True
+            saved = {k: torch.from_numpy(val[:, : layer + 1 - (k == "chi1")].copy()) for k, val in out.items()}
             torch.save(
                 {
+                    "format": "randfield simulation checkpoint",
                     "config": cfg.to_dict(),
                     "h": h.cpu(),
                     "v": v.cpu(),

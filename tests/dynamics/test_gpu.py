@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from randfield.dynamics import data, get_model
+from randfield.dynamics import data, fit, get_model
 
 pytestmark = [
     pytest.mark.gpu,
@@ -29,5 +29,5 @@ def test_training_on_cuda_reduces_the_loss():
     d = data.generate("spring", 8, seed=3, n_points=30, noise_std=0.0)
     torch.manual_seed(0)
     model = get_model("dgnet", 2, hidden=32)
-    result = model.fit(d, steps=100, lr=1e-2, weight_decay=0.0, device="cuda", progress=False)
+    result = fit(model, d, steps=100, lr=1e-2, weight_decay=0.0, device="cuda", progress=False)
     assert result.losses[-1] < result.losses[0] / 10

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from randfield.dynamics import data, get_model
+from randfield.dynamics import data, fit, get_model
 from randfield.dynamics.structure import StencilStructure, _circular_conv
 
 
@@ -114,7 +114,7 @@ def test_pde_models_fit_a_tiny_kdv_dataset(name):
     windows = torch.as_tensor(d.windows(1))
     with torch.no_grad():
         before = float(model.loss(windows, d.dt))
-    model.fit(d, steps=150, lr=1e-2, weight_decay=0.0, progress=False)
+    fit(model, d, steps=150, lr=1e-2, weight_decay=0.0, progress=False)
     with torch.no_grad():
         after = float(model.loss(windows, d.dt))
     # measured: ~8x for the energy models (G = D is given), ~2x for NODE, which must learn D itself

@@ -1,4 +1,4 @@
-"""The model interface: `vector_field`, `energy`, `training_step_difference`, `rollout`, `fit`.
+"""The model interface: `vector_field`, `energy`, `rollout`, `loss` (training lives in `dynamics.training`).
 
 Every model is trained on windows of observed states u_0, ..., u_k spaced dt apart: its training
 integrator rolls u_0 forward k steps and the loss is the mean squared error of the predicted
@@ -85,9 +85,3 @@ class DynamicsModel(nn.Module):
         t = torch.arange(horizon + 1, dtype=torch.float64) * dt
         predicted = integrate(self, observed[0], t, self.train_integrator, **self.integrator_options)
         return torch.mean((predicted[1:] - observed[1:]) ** 2) / dt**2
-
-    def fit(self, data, **options):
-        """Train on a `Trajectories` dataset; see `randfield.dynamics.training.fit` for the options."""
-        from ..training import fit
-
-        return fit(self, data, **options)
