@@ -23,6 +23,7 @@ import numpy as np
 
 from . import expectations as ex
 from .activations import Activation
+from .activations.closed_forms import kernel_matrices as closed_form_kernel_matrices
 from .gaussian import DEFAULT_ORDER, hermite_coefficients
 
 
@@ -44,6 +45,7 @@ def kernel_matrices(
     n_terms: int = 96,
     atol: float = 1e-12,
     order: int = DEFAULT_ORDER,
+    ntk: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(E[phi(u1) phi(u2)], E[phi'(u1) phi'(u2)]) for every pair, u ~ N(0, [[var1_i, cov_ij], [cov_ij, var2_j]]).
 
@@ -52,13 +54,15 @@ def kernel_matrices(
         var1: (n1,), var2: (n2,) variances; cov: (n1, n2) covariances.
         n_terms: Mehler terms; entries whose certified truncation bound exceeds `atol`
             (absolute, on either kernel) are recomputed by exact 2-D quadrature.
+        ntk: (n1, n2); if given, the second output is ntk * E[phi' phi'] (the NTK through phi),
+            multiplied while the blocks are in cache.
 
     Returns:
         Two (n1, n2) arrays.
     """
     v1, v2 = var1[:, None], var2[None, :]
     if act.closed_form is not None:
-        return act.closed_form.covariance(v1, v2, cov), act.closed_form.derivative_covariance(v1, v2, cov)
+        return closed_form_kernel_matrices(act.closed_form, var1, var2, cov, ntk)
     norm = np.sqrt(v1 * v2)
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.clip(np.where(norm > 0, cov / np.where(norm > 0, norm, 1.0), 0.0), -1.0, 1.0)
@@ -102,4 +106,6 @@ def kernel_matrices(
         q1, q2, q12 = var1[bad[0]], var2[bad[1]], cov[bad]
         cov_out[bad] = ex.covariance(act, q1, q2, q12, order=order)
         dcov_out[bad] = ex.derivative_covariance(act, q1, q2, q12, order=order)
+    if ntk is not None:
+        dcov_out *= ntk
     return cov_out, dcov_out

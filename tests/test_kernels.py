@@ -9,6 +9,7 @@ from randfield.blocks import (
     Elementwise,
     KernelState,
     Residual,
+    dense_network,
     kernels,
     parse_architecture,
     repeat,
@@ -182,3 +183,68 @@ def test_bad_inputs(inputs):
         rf.ntk(x1, x2, "tanh", 0, 1.0, 0.1)
     with pytest.raises(ValueError, match="finite"):
         rf.nngp(np.full((2, 3), np.nan), None, "tanh", 1, 1.0, 0.1)
+
+
+def _mp_diagonal(activation, depth, sw, sb, q0):
+    """NNGP and NTK of an input with itself, by the exact c = 1 recursions in 30-digit mpmath:
+    relu: E[phi^2] = q/2, E[phi'^2] = 1/2; erf: (2/pi) asin(2q/(1+2q)), (4/pi)/sqrt(1+4q)."""
+    import mpmath as mp
+
+    mp.mp.dps = 30
+    sw, sb, q = mp.mpf(sw), mp.mpf(sb), mp.mpf(q0)
+    q = sw * q + sb
+    theta = q
+    for _ in range(depth):
+        if activation == "relu":
+            m, d = q / 2, mp.mpf(1) / 2
+        else:
+            m, d = 2 / mp.pi * mp.asin(2 * q / (1 + 2 * q)), 4 / mp.pi / mp.sqrt(1 + 4 * q)
+        q = sw * m + sb
+        theta = sw * theta * d + q
+    return float(q), float(theta)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_an_input_paired_with_itself_is_exact_at_c_equal_one(activation, rng):
+    # The correlation of an input with itself used to round below 1 before arccos: 1.5e-6 off.
+    x1 = rng.normal(size=(40, 30)) * rng.uniform(0.2, 3.0, size=(40, 1))
+    x2 = np.concatenate([x1[[3, 17]], rng.normal(size=(5, 30)), x1[[29]]])  # identical rows of x1
+    depth, sw, sb = 12, 2.0, 0.1
+    nngp, ntk = rf.kernels(x1, None, dense_network(activation, depth, sw, sb))
+    cross_nngp, cross_ntk = rf.kernels(x1, x2, dense_network(activation, depth, sw, sb))
+    q0 = (x1 * x1).sum(1) / x1.shape[1]
+    want = np.array([_mp_diagonal(activation, depth, sw, sb, q) for q in q0])
+    np.testing.assert_allclose(np.diag(nngp), want[:, 0], rtol=1e-14, atol=0)
+    np.testing.assert_allclose(np.diag(ntk), want[:, 1], rtol=1e-14, atol=0)
+    for j, i in ((0, 3), (1, 17), (7, 29)):  # pairs of identical inputs from two batches
+        np.testing.assert_allclose([cross_nngp[i, j], cross_ntk[i, j]], want[i], rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf", "leaky_relu(alpha=0.2)"])
+def test_row_blocked_evaluation_is_bit_identical_and_symmetric(activation, rng, monkeypatch):
+    import randfield.blocks.base as base
+
+    x = rng.normal(size=(150, 20))
+    arch = serial(dense_network(activation, 4, 1.7, 0.1), Residual(serial(Elementwise(activation), Dense(1.0)), 0.5))
+    monkeypatch.setattr(base, "FUSED_BLOCK", 10**12)  # one block: the layer-by-layer evaluation
+    whole = rf.kernels(x, None, arch)
+    whole_cross = rf.kernels(x, x[:70], arch)
+    monkeypatch.setattr(base, "FUSED_BLOCK", 2000)  # 13-row blocks, upper triangle + mirror
+    blocked = rf.kernels(x, None, arch)
+    blocked_cross = rf.kernels(x, x[:70], arch)
+    for a, b in zip(whole + whole_cross, blocked + blocked_cross):
+        assert np.array_equal(a, b)
+    assert np.array_equal(blocked[0], blocked[0].T) and np.array_equal(blocked[1], blocked[1].T)
+
+
+def test_the_second_input_is_optional_everywhere(rng):
+    x = rng.normal(size=(6, 4))
+    arch = dense_network("relu", 3, 2.0, 0.1)
+    both = kernels(x, x, arch)
+    for got in (kernels(x, None, arch), kernels(x, arch), kernels(x, architecture=arch)):
+        np.testing.assert_allclose(got[0], both[0], rtol=1e-15)
+        np.testing.assert_allclose(got[1], both[1], rtol=1e-15)
+    np.testing.assert_allclose(rf.nngp(x, activation="relu", depth=3, sigma_w2=2.0, sigma_b2=0.1), both[0], rtol=1e-15)
+    np.testing.assert_allclose(rf.ntk(x, None, "relu", 3, 2.0, 0.1), both[1], rtol=1e-15)
+    with pytest.raises(TypeError, match="sigma_w2 is required"):
+        rf.nngp(x, activation="relu")

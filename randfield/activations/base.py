@@ -27,6 +27,9 @@ class ClosedForm(Protocol):
     def second_moment_slope(self, q) -> np.ndarray:
         """d/dq E[phi(sqrt(q) z)^2]."""
 
+    def covariances(self, q1, q2, q12) -> tuple[np.ndarray, np.ndarray]:
+        """(E[phi(u1) phi(u2)], E[phi'(u1) phi'(u2)]) at once, sharing their common terms."""
+
 
 @dataclass(frozen=True, eq=False)
 class Activation:

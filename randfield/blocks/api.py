@@ -23,25 +23,37 @@ def dense_network(
     return serial(layer, repeat(serial(Elementwise(activation), layer), depth))
 
 
-def kernels(x1, x2, architecture: AbstractBlock) -> tuple[np.ndarray, np.ndarray]:
-    """(NNGP, NTK) of the network output, each (n1, n2), for inputs x1 (n1, d), x2 (n2, d) (None: x1).
+def kernels(x1, x2=None, architecture: AbstractBlock | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(NNGP, NTK) of the network output, each (n1, n2), for inputs x1 (n1, d), x2 (n2, d), in one pass.
 
-    Inputs are normalised by d: the input kernel is x1 x2^T / d.
+    x2 None (or omitted: ``kernels(x, architecture)``) means x1: the matrices are then symmetric,
+    computed on one triangle and mirrored. Inputs are normalised by d: the input kernel is x1 x2^T / d.
     """
+    if architecture is None and isinstance(x2, AbstractBlock):
+        x2, architecture = None, x2
     if not isinstance(architecture, AbstractBlock):
-        raise TypeError(f"architecture must be a block (see randfield.blocks), got {type(architecture).__name__}")
+        raise TypeError(
+            f"architecture must be a block (see randfield.blocks), got {type(architecture).__name__}"
+        )
     out = architecture.kernel_map(KernelState.from_inputs(x1, x2))
     return out.nngp, out.ntk
 
 
-def nngp(x1, x2, activation, depth: int, sigma_w2: float, sigma_b2: float) -> np.ndarray:
-    """NNGP kernel of the dense network (see `dense_network`), shape (n1, n2)."""
-    return kernels(x1, x2, dense_network(activation, depth, sigma_w2, sigma_b2))[0]
+def _dense(activation, depth, sigma_w2, sigma_b2) -> AbstractBlock:
+    if sigma_w2 is None:
+        raise TypeError("sigma_w2 is required (the weight variance, >= 0)")
+    return dense_network(activation, depth, sigma_w2, sigma_b2)
 
 
-def ntk(x1, x2, activation, depth: int, sigma_w2: float, sigma_b2: float) -> np.ndarray:
+def nngp(x1, x2=None, activation="relu", depth: int = 1, sigma_w2: float | None = None, sigma_b2: float = 0.0):
+    """NNGP kernel of the dense network (see `dense_network`), shape (n1, n2); x2 None means x1.
+    For both kernels use `kernels(x1, x2, dense_network(...))`: one pass instead of two."""
+    return kernels(x1, x2, _dense(activation, depth, sigma_w2, sigma_b2))[0]
+
+
+def ntk(x1, x2=None, activation="relu", depth: int = 1, sigma_w2: float | None = None, sigma_b2: float = 0.0):
     """Neural tangent kernel (Jacot et al. 2018) of the dense network in NTK parameterisation, (n1, n2)."""
-    return kernels(x1, x2, dense_network(activation, depth, sigma_w2, sigma_b2))[1]
+    return kernels(x1, x2, _dense(activation, depth, sigma_w2, sigma_b2))[1]
 
 
 _CONSTRUCTORS = {

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from .._parallel import for_each_row_block
 from .._validation import check_positive_int, check_variance
 from .base import AbstractBlock, KernelState
 
@@ -23,6 +26,7 @@ class Dense(AbstractBlock):
     sigma_b2: float = 0.0
     parameterization: str = "ntk"
     width: int | None = None
+    row_local = True  # entrywise affine maps
 
     def __post_init__(self):
         check_variance(self.sigma_w2, "sigma_w2")
@@ -34,13 +38,21 @@ class Dense(AbstractBlock):
 
     def kernel_map(self, state: KernelState) -> KernelState:
         sw, sb = float(self.sigma_w2), float(self.sigma_b2)
-        nngp = sw * state.nngp + sb
-        if self.parameterization == "ntk":
-            ntk = sw * state.ntk + nngp
+        if self.parameterization == "ntk":  # both kernels in one pass over cache-sized row blocks
+            nngp, ntk = np.empty_like(state.nngp), np.empty_like(state.ntk)
+
+            def block(rows):
+                np.multiply(state.nngp[rows], sw, out=nngp[rows])
+                nngp[rows] += sb
+                np.multiply(state.ntk[rows], sw, out=ntk[rows])
+                ntk[rows] += nngp[rows]
+
+            for_each_row_block(block, *nngp.shape)
         else:
+            nngp = sw * state.nngp + sb
             if state.width is None:
                 raise ValueError(
                     "the standard parameterisation needs the input width: give the previous Dense a width="
                 )
             ntk = sw * state.ntk + state.width * state.nngp + (1.0 if sb > 0 else 0.0)
-        return KernelState(nngp, ntk, sw * state.var1 + sb, sw * state.var2 + sb, self.width)
+        return KernelState(nngp, ntk, sw * state.var1 + sb, sw * state.var2 + sb, self.width, state.symmetric)

@@ -27,12 +27,19 @@ class Elementwise(AbstractBlock):
     def __post_init__(self):
         object.__setattr__(self, "act", get_activation(self.activation))
 
+    @property
+    def row_local(self) -> bool:
+        # closed forms are entrywise; Mehler's series computes coefficients per distinct variance
+        # once for the whole matrix, which per-row-block calls would repeat
+        return self.act.closed_form is not None
+
     def kernel_map(self, state: KernelState) -> KernelState:
-        cov, dcov = kernel_matrices(self.act, state.var1, state.var2, state.nngp, order=self.order)
+        cov, ntk = kernel_matrices(self.act, state.var1, state.var2, state.nngp, order=self.order, ntk=state.ntk)
         return KernelState(
             cov,
-            state.ntk * dcov,
+            ntk,
             second_moment(self.act, state.var1, order=self.order),
             second_moment(self.act, state.var2, order=self.order),
             state.width,
+            state.symmetric,
         )

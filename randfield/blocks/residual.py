@@ -22,6 +22,10 @@ class Residual(AbstractBlock):
     block: AbstractBlock
     branch_scale: float = 1.0
 
+    @property
+    def row_local(self) -> bool:
+        return self.block.row_local
+
     def kernel_map(self, state: KernelState) -> KernelState:
         alpha = float(as_float_array(self.branch_scale, "branch_scale"))
         return state + self.block.kernel_map(state).scale(alpha * alpha)
@@ -48,6 +52,10 @@ class ContinuousDepth(AbstractBlock):
     block: AbstractBlock
     depth: float = 1.0
     steps: int = 64
+
+    @property
+    def row_local(self) -> bool:  # fixed-step RK4: entrywise whenever the block is
+        return self.block.row_local
 
     def kernel_map(self, state: KernelState) -> KernelState:
         T = float(as_float_array(self.depth, "depth"))
