@@ -99,15 +99,16 @@ def read_torch(path: str | Path, what: str, keys: Iterable[str], *, device: str 
     except pickle.UnpicklingError as err:
         found = re.search(r"GLOBAL ([\w.]+)", str(err))
         if found is None:  # not a pickle of anything: random bytes, another format
-            raise FileFormatError(f"{what} {str(path)!r} is not a readable torch file (corrupt or of another kind)") from None
+            raise FileFormatError(
+                f"{what} {str(path)!r} is not a readable torch file (corrupt or of another kind)"
+            ) from None
         raise FileFormatError(
             f"{what} {str(path)!r} refused: it names the Python object {found.group(1)}, not tensors and plain "
             "data, and loading it could run code"
         ) from None
     except Exception as err:  # truncated zip, garbage bytes, unknown storage...: not a torch file
         raise FileFormatError(
-            f"{what} {str(path)!r} is not a readable torch file (truncated or of another kind): "
-            f"{type(err).__name__}"
+            f"{what} {str(path)!r} is not a readable torch file (truncated or of another kind): {type(err).__name__}"
         ) from None
     missing = [k for k in keys if not (isinstance(state, dict) and k in state)]
     if missing:
@@ -145,6 +146,12 @@ def read_npy(path: str | Path, what: str) -> np.ndarray:
     """A finite float64 array from a .npy file, without unpickling (`allow_pickle=False`)."""
     path = Path(path)
     _check_input_file(path, what)
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic[:4] == b"PK\x03\x04":
+        raise FileFormatError(f"{what} {str(path)!r} is a zip archive (.npz or torch file), expected one .npy array")
+    if magic != b"\x93NUMPY":
+        raise FileFormatError(f"{what} {str(path)!r} is not a .npy file (no NumPy header)")
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as err:
@@ -153,10 +160,6 @@ def read_npy(path: str | Path, what: str) -> np.ndarray:
         raise FileFormatError(f"{what} {str(path)!r} is not a .npy array: {err}") from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise FileFormatError(f"{what} {str(path)!r} is not a .npy array ({type(err).__name__})") from None
-    if isinstance(arr, np.lib.npyio.NpzFile):
-        keys = list(arr.keys())
-        arr.close()
-        raise FileFormatError(f"{what} {str(path)!r} is an .npz archive ({keys}), expected one .npy array")
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise FileFormatError(f"{what} {str(path)!r} holds {arr.dtype} values, expected real numbers")
     arr = arr.astype(np.float64)
@@ -169,6 +172,9 @@ def read_npz(path: str | Path, what: str, keys: Iterable[str]) -> dict[str, np.n
     """The named arrays of an .npz archive, without unpickling; every key must be present."""
     path = Path(path)
     _check_input_file(path, what)
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise FileFormatError(f"{what} {str(path)!r} is not an .npz archive (no zip header)")
     try:
         archive = np.load(path, allow_pickle=False)
     except ValueError as err:

@@ -43,3 +43,23 @@ def check_positive_int(value, name: str) -> int:
     if value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
+
+
+def physical_memory() -> int | None:
+    """Bytes of RAM on this machine (None where the OS does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(nbytes: float, what: str, available: int | None = None) -> None:
+    """Refuse, before allocating, work whose arrays would not fit in memory (`available` bytes;
+    default: this machine's RAM). The message names the sizes so the user knows what to shrink."""
+    available = physical_memory() if available is None else available
+    if available is not None and nbytes > available:
+        raise ValueError(
+            f"{what} needs about {nbytes / 2**30:.1f} GiB of memory, more than the {available / 2**30:.1f} GiB here"
+        )

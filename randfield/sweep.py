@@ -23,6 +23,7 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = False,
+    connect_timeout: float = 5.0,
 ) -> list:
     """[fn(item) for item in items], in order, computed in parallel.
 
@@ -32,26 +33,42 @@ def run_sweep(
         scheduler: address of a Dask distributed scheduler (e.g. "tcp://10.0.0.5:8786"), or a
             dask.distributed.Client; local processes are used when None.
         progress: show a tqdm bar.
+        connect_timeout: seconds to wait for the scheduler before a clear error.
     """
     items = list(items)
     bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=len(items), desc="sweep", unit="job")
+    def start_bar():  # after the scheduler answered: a failed connection prints one error line only
+        nonlocal bar
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(items), desc="sweep", unit="job")
+
     try:
         if scheduler is not None:
             try:
                 from dask.distributed import Client, as_completed
             except ImportError as err:
                 raise ValueError('scheduler= needs dask: pip install "dask[distributed]"') from err
-            client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+            if isinstance(scheduler, Client):
+                client = scheduler
+            else:
+                try:
+                    client = Client(scheduler, timeout=connect_timeout)
+                except (OSError, TimeoutError) as err:  # unreachable, refused, wrong address
+                    raise ValueError(
+                        f"scheduler {scheduler!r} cannot be reached within {connect_timeout:g} s "
+                        f"({type(err).__name__}); is `dask scheduler` running there?"
+                    ) from None
+            start_bar()
             futures = client.map(fn, items, pure=False)
             for _ in as_completed(futures):
                 if bar is not None:
                     bar.update()
             return client.gather(futures)
         workers = os.cpu_count() or 1 if workers is None else check_positive_int(workers, "workers")
+        start_bar()
         if workers == 1:
             out = []
             for item in items:

@@ -81,3 +81,43 @@ def test_energy_tail_summary_against_hand_computed_statistics():
     np.testing.assert_allclose(s["set_quantiles"], [8 + 0.1 * 15, 15.5, 8 + 0.9 * 15], rtol=1e-15)
     with pytest.raises(ValueError, match="--n must be >= 15"):
         tail.main(["--n", "14"])
+
+
+def test_cache_key_is_the_figures_own_code_and_config(tmp_path, monkeypatch):
+    import randfield.figures as figures
+    from randfield.figures import registry
+
+    shutil.copy(EXPERIMENTS / "correlation_maps_tanh.toml", tmp_path / "cm.toml")
+    out = tmp_path / "figs"
+    assert regenerate(tmp_path, out, quick=True, progress=False) == [("cm", "made")]
+    index = (out / "README.md").read_text()
+    assert "`cm`" in index and "randfield figures --only cm --quick" in index
+    # another figure's code changing (here: every other kind's digest) leaves this one cached
+    real = registry.kind_digest
+    monkeypatch.setattr(figures, "kind_digest", lambda k: real(k) if k == "correlation_maps" else "changed")
+    assert regenerate(tmp_path, out, quick=True, progress=False) == [("cm", "cached")]
+    # its own code changing rebuilds it
+    monkeypatch.setattr(figures, "kind_digest", lambda k: "changed")
+    assert regenerate(tmp_path, out, quick=True, progress=False) == [("cm", "made")]
+    # a corrupted cache file is named and rebuilt
+    (out / "cm.json").write_text("{not json")
+    assert regenerate(tmp_path, out, quick=True, progress=False) == [("cm", "made (cache cm.json unreadable, rebuilt)")]
+    assert json.loads((out / "cm.json").read_text())["figure_digest"] == "changed"
+
+
+def test_bad_configs_are_named(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="does not exist"):
+        load_configs(tmp_path / "missing")
+    with pytest.raises(ValueError, match="holds no"):
+        load_configs(tmp_path)
+    (tmp_path / "bad.toml").write_text("kind = [unclosed")
+    with pytest.raises(ValueError, match="bad.toml: malformed TOML"):
+        load_configs(tmp_path)
+    (tmp_path / "bad.toml").write_text('kind = "correlation_maps"\nparams = 3\n')
+    with pytest.raises(ValueError, match=r"bad.toml: \[params\] must be a table"):
+        load_configs(tmp_path)
+    (tmp_path / "bad.toml").write_text('kind = "nope"\n')
+    with pytest.raises(ValueError, match="bad.toml: kind must be one of"):
+        load_configs(tmp_path)

@@ -11,7 +11,10 @@ def test_readme_python_examples_run():
     assert len(blocks) == 3
     namespace: dict = {}
     for block in blocks:
-        exec(block.replace("steps=2000", "steps=20").replace('dtype="float32")', 'dtype="float32", progress=False)'), namespace)
+        exec(
+            block.replace("steps=2000", "steps=20").replace('dtype="float32")', 'dtype="float32", progress=False)'),
+            namespace,
+        )
     assert namespace["nngp"].shape == (5, 3) and namespace["traj"].shape == (100, 15, 2)
 
 

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,7 +61,9 @@ def _spring():
 
 
 LOADERS = {
-    "training checkpoint": lambda p: fit(get_model("hnn", 2, hidden=8), _spring(), steps=2, checkpoint=p, progress=False),
+    "training checkpoint": lambda p: fit(
+        get_model("hnn", 2, hidden=8), _spring(), steps=2, checkpoint=p, progress=False
+    ),
     "model file": lambda p: load_model(p),
     "simulation checkpoint": lambda p: simulate(SIM, checkpoint=p, device="cpu"),
     "simulation result": lambda p: SimulationResult.load(p),
@@ -184,7 +185,14 @@ def test_npy_inputs_of_the_wrong_kind_are_refused(tmp_path):
     np.savez(tmp_path / "a.npz", x=np.ones((2, 3)))
     np.save(tmp_path / "s.npy", np.array(["a", "b"]))
     np.save(tmp_path / "n.npy", np.array([[1.0, np.nan]]))
-    for name, message in (("a.npz", "is an .npz archive"), ("s.npy", "expected real numbers"), ("n.npy", "NaN")):
+    (tmp_path / "t.npy").write_text("1 2 3")
+    cases = [
+        ("a.npz", "is a zip archive"),
+        ("s.npy", "expected real numbers"),
+        ("n.npy", "NaN"),
+        ("t.npy", "not a .npy"),
+    ]
+    for name, message in cases:
         with pytest.raises(FileFormatError, match=message):
             read_npy(tmp_path / name, "--inputs")
 
@@ -217,8 +225,9 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
 
 def test_sigint_exits_130_keeps_the_checkpoint_and_resumes(tmp_path):
     ckpt, out = tmp_path / "sim.pt", tmp_path / "run.npz"
-    argv = [sys.executable, "-m", "randfield.cli", "simulate", "--sigma-w2", "1.5", "--width", "256", "--depth", "4000"]
-    argv += ["--samples", "4", "--checkpoint", str(ckpt), "--out", str(out), "--json", "--device", "cpu"]
+    argv = [sys.executable, "-m", "randfield.cli", "simulate", "--sigma-w2", "1.76095", "--sigma-b2", "0.05"]
+    argv += ["--width", "256", "--depth", "4000", "--samples", "4", "--dtype", "float64"]  # critical: stays finite
+    argv += ["--checkpoint", str(ckpt), "--out", str(out), "--json", "--device", "cpu"]
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not ckpt.exists() and time.monotonic() < deadline and proc.poll() is None:

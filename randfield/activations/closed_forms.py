@@ -35,7 +35,9 @@ def _angle(q1, q2, q12):
         rho[~(norm > 0)] = 1.0
     np.clip(rho, -1.0, 1.0, out=rho)
     theta = np.arccos(rho)
-    sin = np.subtract(1.0, rho, out=np.empty_like(rho))  # sqrt((1 - rho)(1 + rho)): no cancellation as rho -> 1 (np.sin is 6x slower)
+    sin = np.subtract(
+        1.0, rho, out=np.empty_like(rho)
+    )  # sqrt((1 - rho)(1 + rho)): no cancellation as rho -> 1 (np.sin is 6x slower)
     rho += 1.0
     sin *= rho
     np.sqrt(sin, out=sin)

@@ -32,9 +32,7 @@ def kernels(x1, x2=None, architecture: AbstractBlock | None = None) -> tuple[np.
     if architecture is None and isinstance(x2, AbstractBlock):
         x2, architecture = None, x2
     if not isinstance(architecture, AbstractBlock):
-        raise TypeError(
-            f"architecture must be a block (see randfield.blocks), got {type(architecture).__name__}"
-        )
+        raise TypeError(f"architecture must be a block (see randfield.blocks), got {type(architecture).__name__}")
     out = architecture.kernel_map(KernelState.from_inputs(x1, x2))
     return out.nngp, out.ntk
 

@@ -141,7 +141,9 @@ def _run_row_blocked(blocks: tuple[AbstractBlock, ...], state: KernelState) -> K
 
     def rows_through(rows):
         cols = slice(rows.start if symmetric else 0, n2)
-        part = KernelState(state.nngp[rows, cols], state.ntk[rows, cols], state.var1[rows], state.var2[cols], state.width)
+        part = KernelState(
+            state.nngp[rows, cols], state.ntk[rows, cols], state.var1[rows], state.var2[cols], state.width
+        )
         for block in blocks:
             part = block.kernel_map(part)
         nngp[rows, cols], ntk[rows, cols], var1[rows] = part.nngp, part.ntk, part.var1

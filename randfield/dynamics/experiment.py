@@ -326,7 +326,9 @@ def table_markdown(rows: list[dict]) -> str:
     head = "| system | model | train / predict | seeds | derivative MSE | (published) | energy MSE | (published) "
     head += "| mass MSE | (published) " if with_mass else ""
     head += "| energy MSE, script's metric | ratio energy, script's metric " if with_scripted else ""
-    head += "| state MSE | ratio deriv. | ratio energy " + ("| ratio mass " if with_mass else "") + "| train it/s |"
+    # no training speed here: it depends on the machine and would change a tracked table on every run
+    # (experiments/bench/bench_dg_solver.py measures it)
+    head += "| state MSE | ratio deriv. | ratio energy " + ("| ratio mass " if with_mass else "") + "|"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         (dm, ds), (em, es), pub = r["derivative"], r["energy"], r["published"]
@@ -341,6 +343,5 @@ def table_markdown(rows: list[dict]) -> str:
             cells += [f"{scripted[0]:.3g} ± {scripted[1]:.2g}", f"{ratio:.2f}"] if scripted else ["–", "–"]
         cells += [f"{r['state'][0]:.3g}"] + [f"{x:.2f}" for x in r["ratio"]]
         cells += ["nan"] * (with_mass and len(r["ratio"]) < 3)
-        cells += [f"{r['iterations_per_second']:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

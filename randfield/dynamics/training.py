@@ -14,7 +14,6 @@ from .._io import FileFormatError, atomic_write_bytes, load_weights, read_torch
 from .._validation import check_positive_int
 from .data import Trajectories
 
-
 CHECKPOINT_KEYS = ("config", "model", "optimiser", "generator", "losses", "step")
 MODEL_KEYS = ("spec", "state_dict", "metadata")
 
@@ -102,7 +101,9 @@ def fit(
             optimiser.load_state_dict(state["optimiser"])
             generator.set_state(state["generator"].cpu())
         except (ValueError, RuntimeError, TypeError, KeyError) as err:
-            raise FileFormatError(f"training checkpoint {checkpoint}: optimiser or RNG state is corrupt ({err})") from None
+            raise FileFormatError(
+                f"training checkpoint {checkpoint}: optimiser or RNG state is corrupt ({err})"
+            ) from None
         losses, start = list(state["losses"]), state["step"]
         timed = (start, state["seconds"]) if state.get("seconds") is not None else (0, 0.0)
 
@@ -155,7 +156,10 @@ def fit(
 def save_model(path: str | Path, model, **metadata) -> None:
     """Write the model's spec (name, dim, options) and weights, plus `metadata`, atomically."""
     buffer = io.BytesIO()
-    torch.save({"format": "randfield model", "spec": model.spec, "state_dict": model.state_dict(), "metadata": metadata}, buffer)
+    torch.save(
+        {"format": "randfield model", "spec": model.spec, "state_dict": model.state_dict(), "metadata": metadata},
+        buffer,
+    )
     atomic_write_bytes(path, buffer.getvalue())
 
 

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from .._io import FileFormatError, atomic_write_bytes, provenance, read_npz, read_torch
-from .._validation import check_correlation, check_positive_int, check_variance
+from .._validation import check_correlation, check_memory, check_positive_int, check_variance
 from ..activations import get_activation
 from .empirical import default_device
 
@@ -92,6 +92,14 @@ class SimulationConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def memory_bytes(self) -> int:
+        """Peak size of the engine's arrays: h, v, a, the probe, the stacked rows and their product
+        (S x n x width each, 11 in all), plus S explicit width x width weights unless Gram-sampled."""
+        itemsize = 4 if self.dtype == "float32" else 8
+        gram = self.sampler == "gram" or (self.sampler == "auto" and self.weights == "gaussian")
+        per_network = 11 * self.n_inputs * self.width + (0 if gram else 2 * self.width * self.width)
+        return itemsize * self.n_networks * per_network
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,8 @@ def simulate(
     """
     cfg = config
     device = torch.device(device) if device is not None else default_device()
+    available = torch.cuda.get_device_properties(device).total_memory if device.type == "cuda" else None
+    check_memory(cfg.memory_bytes(), f"simulating {cfg.n_networks} networks of width {cfg.width}", available)
     dtype = getattr(torch, cfg.dtype)
     act = get_activation(cfg.activation)
     s, n, width = cfg.n_networks, cfg.n_inputs, cfg.width
@@ -231,7 +241,9 @@ def simulate(
         for key, shape in expected.items():
             value = state[key]
             if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape or not torch.isfinite(value).all():
-                raise FileFormatError(f"simulation checkpoint {str(ckpt)!r}: {key} is not a finite array of shape {shape}")
+                raise FileFormatError(
+                    f"simulation checkpoint {str(ckpt)!r}: {key} is not a finite array of shape {shape}"
+                )
         h, v, a = (state[k].to(device=device, dtype=dtype) for k in ("h", "v", "a"))
         start = layer + 1
         gen.set_state(state["rng"])

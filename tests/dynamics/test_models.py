@@ -88,7 +88,9 @@ def test_training_resumes_from_a_checkpoint_bit_for_bit(spring, tmp_path):
     def run(steps, ckpt):
         torch.manual_seed(0)
         model = get_model("hnn", 2, hidden=16)
-        return model, fit(model, spring, steps=steps, batch_size=40, checkpoint=ckpt, checkpoint_every=5, progress=False)
+        return model, fit(
+            model, spring, steps=steps, batch_size=40, checkpoint=ckpt, checkpoint_every=5, progress=False
+        )
 
     _, full = run(20, None)
     ckpt = tmp_path / "ckpt.pt"
@@ -115,7 +117,10 @@ def test_training_resumes_from_a_checkpoint_bit_for_bit(spring, tmp_path):
     seen, windows = [], torch.as_tensor(spring.windows(1))
     history = fit(
         model,
-        spring, steps=6, progress=False, callback=lambda k, m: seen.append((k, m.loss(windows, spring.dt).item()))
+        spring,
+        steps=6,
+        progress=False,
+        callback=lambda k, m: seen.append((k, m.loss(windows, spring.dt).item())),
     )
     assert [k for k, _ in seen] == list(range(1, 7))
     np.testing.assert_allclose([loss for _, loss in seen[:-1]], history.losses[1:], rtol=1e-12)

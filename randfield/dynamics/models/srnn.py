@@ -19,7 +19,18 @@ class SRNN(DynamicsModel):
     name = "srnn"
     train_integrators = ("leapfrog",)
 
-    def __init__(self, dim: int, hidden: int = 200, layers: int = 2, activation: str = "tanh", **options):
+    def __init__(
+        self,
+        dim: int,
+        hidden: int = 200,
+        layers: int = 2,
+        activation: str = "tanh",
+        grid=None,
+        structure=None,
+        **options,
+    ):
+        if grid is not None or structure is not None:
+            raise ValueError("srnn models canonical (q, p) ODE states; for PDE systems use node, hnn or dgnet")
         super().__init__(**options)
         if dim % 2:
             raise ValueError(f"SRNN needs canonical (q, p) states of even dimension, got dim={dim}")

@@ -1,0 +1,296 @@
+"""Monte-Carlo commands: simulate, compare, sweep, geometry, spectrum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import MAX_COUNT, MAX_DEPTH, MAX_WIDTH, _add_network, _json, _range, device, finite, int_in, output_path
+
+
+def cmd_simulate(args) -> int:
+    from ..montecarlo import SimulationConfig, compare, simulate
+
+    cfg = SimulationConfig(
+        args.activation,
+        args.sigma_w2,
+        args.sigma_b2,
+        width=args.width,
+        depth=args.depth,
+        n_networks=args.samples,
+        n_inputs=args.inputs,
+        q_input=args.q_input,
+        c_input=args.c_input,
+        weights=args.weights,
+        branch_scale=args.branch_scale,
+        seed=args.seed,
+        dtype=args.dtype,
+    )
+    result = simulate(cfg, device=args.device, checkpoint=args.checkpoint, progress=not args.json)
+    result.save(args.out)
+    cmp = compare(result)
+    summary = {"out": args.out, "max_abs_z": cmp.max_abs_z(), "n_comparisons": cmp.n_comparisons()}
+    print(
+        _json(summary)
+        if args.json
+        else f"saved {args.out}; max |z| over {summary['n_comparisons']} "
+        f"per-layer comparisons with theory: {summary['max_abs_z']:.2f} (randfield compare {args.out})"
+    )
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from ..montecarlo import SimulationResult, compare
+
+    result = SimulationResult.load(args.run)  # data only; a wrong or corrupt file is one clear error
+    cmp = compare(result)
+    if args.json:
+        print(_json({"config": result.config.to_dict(), **cmp.as_dict()}))
+        return 0
+    q, c, chi = cmp.quantities["q"], cmp.quantities["c"], cmp.quantities["chi1"]
+    print(
+        f"{'layer':>5} {'q theory':>10} {'q sim':>10} {'z':>6}  {'c theory':>9} {'c sim':>9} {'z':>6}"
+        f"  {'chi1 th':>8} {'chi1 sim':>8} {'z':>6}"
+    )
+    for layer in range(result.config.depth):
+        row = (
+            f"{layer + 1:>5d} {q['theory'][layer, 0]:>10.5g} {q['simulation'][layer, 0]:>10.5g}"
+            f" {q['z'][layer, 0]:>6.2f}"
+            f"  {c['theory'][layer, 0]:>9.5f} {c['simulation'][layer, 0]:>9.5f} {c['z'][layer, 0]:>6.2f}"
+        )
+        if layer < len(chi["theory"]):
+            row += f"  {chi['theory'][layer]:>8.5f} {chi['simulation'][layer]:>8.5f} {chi['z'][layer]:>6.2f}"
+        print(row)
+    thr = cmp.threshold()
+    print(
+        f"max |z| = {cmp.max_abs_z():.2f} over {cmp.n_comparisons()} comparisons (1% family-wise threshold {thr:.2f})"
+    )
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from ..montecarlo import SimulationConfig, compare
+    from ..sweep import run_sweep, simulate_job
+
+    configs = [
+        SimulationConfig(
+            args.activation,
+            float(sw),
+            args.sigma_b2,
+            width=args.width,
+            depth=args.depth,
+            n_networks=args.samples,
+            seed=args.seed,
+            dtype=args.dtype,
+        )
+        for sw in args.sigma_w2
+    ]
+    results = run_sweep(simulate_job, configs, workers=args.workers, scheduler=args.scheduler, progress=not args.json)
+    rows = []
+    for cfg, r in zip(configs, results):
+        cmp = compare(r).quantities
+        rows.append(
+            {
+                "sigma_w2": cfg.sigma_w2,
+                "chi1_theory": float(cmp["chi1"]["theory"][-1]),
+                "chi1_sim": float(cmp["chi1"]["simulation"][-1]),
+                "chi1_stderr": float(cmp["chi1"]["stderr"][-1]),
+                "c_theory": float(cmp["c"]["theory"][-1, 0]),
+                "c_sim": float(cmp["c"]["simulation"][-1, 0]),
+                "c_stderr": float(cmp["c"]["stderr"][-1, 0]),
+            }
+        )
+    if args.out:
+        from .._io import atomic_write_json, provenance
+
+        atomic_write_json(args.out, {**provenance({"configs": [c.to_dict() for c in configs]}), "rows": rows})
+    if args.json:
+        print(_json(rows))
+        return 0
+    print(f"{'sigma_w2':>9} {'chi1 theory':>12} {'chi1 sim':>10} {'+-':>7} {'c theory':>9} {'c sim':>8} {'+-':>7}")
+    for row in rows:
+        print(
+            f"{row['sigma_w2']:>9.4g} {row['chi1_theory']:>12.5f} {row['chi1_sim']:>10.5f} {row['chi1_stderr']:>7.4f}"
+            f" {row['c_theory']:>9.5f} {row['c_sim']:>8.5f} {row['c_stderr']:>7.4f}"
+        )
+    return 0
+
+
+def cmd_geometry(args) -> int:
+    from ..geometry import circle_geometry
+
+    geo = circle_geometry(args.activation, args.sigma_w2, args.sigma_b2, args.depth, args.q_input)
+    out = {
+        "layer": list(range(1, args.depth + 1)),
+        "q": geo.q.tolist(),
+        "length2": geo.length2.tolist(),
+        "curvature": geo.curvature.tolist(),
+        "metric_factor": [None] + geo.stretch.tolist(),
+    }
+    if args.simulate:
+        from ..montecarlo import SimulationConfig, compare, simulate
+
+        cfg = SimulationConfig(
+            args.activation,
+            args.sigma_w2,
+            args.sigma_b2,
+            width=args.width,
+            depth=args.depth,
+            n_networks=args.samples,
+            q_input=args.q_input,
+            seed=args.seed,
+        )
+        comparison = compare(simulate(cfg, device=args.device))
+        cmp = comparison.quantities
+        z = {}
+        for key in ("length2", "curvature"):
+            if key in cmp:
+                out[f"{key}_sim"] = cmp[key]["simulation"][:, 0].tolist()
+                out[f"{key}_stderr"] = cmp[key]["stderr"][:, 0].tolist()
+                z[key] = float(np.max(np.abs(cmp[key]["z"][:, 0])))
+        out["metric_factor_sim"] = [None] + cmp["chi1"]["simulation"].tolist()
+        out["max_abs_z"] = z
+        out["z_threshold"] = comparison.threshold()
+    if args.json:
+        print(_json(out))
+        return 0
+    cols = ["layer", "q", "length2", "curvature", "metric_factor"]
+    if args.simulate:
+        cols += [c for c in ("length2_sim", "length2_stderr", "curvature_sim", "curvature_stderr") if c in out]
+        cols.append("metric_factor_sim")
+    print(" ".join(f"{c:>17}" for c in cols))
+    for i in range(args.depth):
+        print(" ".join(f"{out[c][i]:>17.6g}" if out[c][i] is not None else f"{'':>17}" for c in cols))
+    if args.simulate:
+        zs = ", ".join(f"{k} {v:.2f}" for k, v in out["max_abs_z"].items())
+        print(f"theory vs simulation: max |z| {zs} (1% family-wise threshold {out['z_threshold']:.2f})")
+    print("length2 = |dh/dtheta|^2 / N, curvature = N kappa^2 of the image of a great circle (Poole et al. 2016)")
+    return 0
+
+
+def cmd_spectrum(args) -> int:
+    from ..spectra import jacobian_spectrum
+
+    spec = jacobian_spectrum(args.activation, args.sigma_w2, args.sigma_b2, args.depth, weights=args.weights)
+    probs = np.array([0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
+    grid = np.sort(np.concatenate([spec.lam, [loc for loc, _ in spec.point_masses]]))
+    cdf = np.maximum.accumulate(spec.cdf(grid))
+    quantiles = grid[np.minimum(np.searchsorted(cdf, probs), grid.size - 1)]
+    out = {
+        "activation": args.activation,
+        "sigma_w2": args.sigma_w2,
+        "sigma_b2": args.sigma_b2,
+        "depth": args.depth,
+        "weights": args.weights,
+        "mean": spec.mean,
+        "variance": spec.variance,
+        "upper_edge": spec.upper_edge,
+        "point_masses": [list(pm) for pm in spec.point_masses],
+        "quantiles": dict(zip([f"{p:g}" for p in probs], quantiles.tolist())),
+    }
+    if args.simulate:
+        from ..maps import length_fixed_point
+        from ..montecarlo import jacobian_singular_values
+
+        q = float(length_fixed_point(args.activation, args.sigma_w2, args.sigma_b2))
+        lam = (
+            jacobian_singular_values(
+                args.activation,
+                args.sigma_w2,
+                args.sigma_b2,
+                width=args.width,
+                depth=args.depth,
+                n_networks=args.samples,
+                weights=args.weights,
+                q_input=q if q > 0 else 1.0,
+                seed=args.seed,
+                device=args.device,
+            )
+            ** 2
+        )
+        out["simulation"] = {
+            "mean": float(lam.mean()),
+            "variance": float(lam.var()),
+            "quantiles": dict(zip([f"{p:g}" for p in probs], np.quantile(lam, probs).tolist())),
+            "ks_distance": spec.ks_distance(lam),
+            "ks_critical_iid_1e-3": 1.95 / np.sqrt(lam.size),
+        }
+    if args.json:
+        print(_json(out))
+        return 0
+    print(
+        f"squared singular values of the input-output Jacobian, {args.activation}, {args.weights} weights, "
+        f"depth {args.depth} (free probability, Pennington et al. 2017)"
+    )
+    sim = out.get("simulation")
+    print(f"{'':>12} {'theory':>12}" + (f" {'simulation':>12}" if sim else ""))
+    print(f"{'mean':>12} {spec.mean:>12.5g}" + (f" {sim['mean']:>12.5g}" if sim else ""))
+    print(f"{'variance':>12} {spec.variance:>12.5g}" + (f" {sim['variance']:>12.5g}" if sim else ""))
+    for key, val in out["quantiles"].items():
+        print(f"{'q' + key:>12} {val:>12.5g}" + (f" {sim['quantiles'][key]:>12.5g}" if sim else ""))
+    print(f"upper edge {spec.upper_edge:.6g}" + "".join(f"; atom {m:.3g} at {loc:g}" for loc, m in spec.point_masses))
+    if sim:
+        print(
+            f"KS distance {sim['ks_distance']:.4f} over {lam.size} values "
+            f"(i.i.d. critical value at 0.1%: {sim['ks_critical_iid_1e-3']:.4f})"
+        )
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("simulate", help="simulate wide random networks; per-layer q, c, chi1 with error bars")
+    _add_network(p, depth=True)
+    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=1000)
+    p.add_argument("--samples", type=int_in(1, MAX_COUNT), default=16, help="independent networks")
+    p.add_argument("--inputs", type=int_in(2, 4096), default=2, help="points on a great circle (>= 2)")
+    p.add_argument("--q-input", type=finite, default=1.0)
+    p.add_argument("--c-input", type=finite, default=0.5)
+    p.add_argument("--weights", choices=["gaussian", "orthogonal"], default="gaussian")
+    p.add_argument(
+        "--branch-scale", type=finite, default=None, help="residual branch scale alpha (plain net if absent)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--device", type=device, default=None, help="cuda, cpu, ... (default: cuda when available)")
+    p.add_argument("--checkpoint", type=output_path, help="checkpoint file: progress is saved there and resumed from")
+    p.add_argument("--out", type=output_path, required=True, help="result file (.npz)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("compare", help="theory vs simulation per layer, with z-scores")
+    p.add_argument("run", help="a result file written by `randfield simulate`")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("sweep", help="simulate over a sigma_w^2 grid in parallel (process pool or Dask)")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--sigma-w2", type=_range, required=True, help="grid LO:HI:N")
+    p.add_argument("--sigma-b2", type=finite, default=0.0)
+    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=1000)
+    p.add_argument("--depth", type=int_in(1, MAX_DEPTH), default=20)
+    p.add_argument("--samples", type=int_in(1, MAX_COUNT), default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--workers", type=int_in(1, 1024), default=None, help="local processes (default: CPU count)")
+    p.add_argument("--scheduler", help="Dask distributed scheduler address (needs dask[distributed])")
+    p.add_argument("--out", type=output_path, help="JSON file for the rows (written atomically with the configs)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("geometry", help="per-layer length, curvature and metric factor of a great circle's image")
+    _add_network(p, depth=True)
+    p.add_argument("--q-input", type=finite, default=1.0, help="|x|^2 / d of the circle")
+    p.add_argument("--simulate", action="store_true", help="also simulate finite networks")
+    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=1000)
+    p.add_argument("--samples", type=int_in(1, MAX_COUNT), default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", type=device, default=None)
+    p.set_defaults(func=cmd_geometry)
+
+    p = sub.add_parser("spectrum", help="Jacobian singular-value law by free probability (Gaussian/orthogonal weights)")
+    _add_network(p, depth=True)
+    p.add_argument("--weights", choices=["gaussian", "orthogonal"], default="gaussian")
+    p.add_argument("--simulate", action="store_true", help="also simulate square networks and report the KS distance")
+    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=400)
+    p.add_argument("--samples", type=int_in(1, MAX_COUNT), default=8, help="independent networks")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", type=device, default=None)
+    p.set_defaults(func=cmd_spectrum)
