@@ -74,7 +74,9 @@ def test_the_cycle_finder_finds_cycles():
 
 def test_the_graph_sees_relative_and_function_level_imports():
     graph = import_graph()
-    assert "randfield.dynamics.training" in graph["randfield.cli.dynamics"]  # `from ..dynamics.training import` in a function
+    assert (
+        "randfield.dynamics.training" in graph["randfield.cli.dynamics"]
+    )  # `from ..dynamics.training import` in a function
     assert "randfield.dynamics.models" in graph["randfield.dynamics.training"]  # `from .models import ...`
     assert "randfield.activations" in graph["randfield.montecarlo.engine"]  # `from ..activations import ...`
 
