@@ -248,3 +248,46 @@ def test_the_second_input_is_optional_everywhere(rng):
     np.testing.assert_allclose(rf.ntk(x, None, "relu", 3, 2.0, 0.1), both[1], rtol=1e-15)
     with pytest.raises(TypeError, match="sigma_w2 is required"):
         rf.nngp(x, activation="relu")
+
+
+@pytest.mark.parametrize("sigma_w2, sigma_b2", [(1.5, 0.05), (4.0, 0.05)])
+def test_one_norm_inputs_take_the_correlation_table_at_quadrature_accuracy(sigma_w2, sigma_b2, rng, monkeypatch):
+    # Inputs of one norm: each layer's 2-D expectation is a function of c alone, tabulated once
+    # (CorrelationTable). Truth: the per-pair recursion through the nested 2-D quadrature.
+    import randfield.expectations as ex
+    from randfield import mehler
+
+    monkeypatch.setattr(mehler, "TABULATE_FROM", 1)
+    mehler._TABLES.clear()
+    x = rng.normal(size=(60, 16))
+    x *= 4.0 / np.linalg.norm(x, axis=1, keepdims=True)  # |x|^2 / d = 1: q^1 shared by all inputs
+    x[7] = x[3]  # an identical pair: c = 1 exactly
+    depth = 3
+    nngp, ntk = kernels(x, None, dense_network("tanh", depth, sigma_w2, sigma_b2))
+    assert mehler._TABLES, "the table path was not taken"
+    pairs = [(0, 1), (3, 7), (5, 5), (10, 42), (13, 59)]
+    i, j = np.array(pairs).T
+    q1, q2 = (x[i] ** 2).sum(1) / 16, (x[j] ** 2).sum(1) / 16
+    q12 = (x[i] * x[j]).sum(1) / 16
+    q1, q2, q12 = (sigma_w2 * v + sigma_b2 for v in (q1, q2, q12))
+    theta = q12.copy()
+    for _ in range(depth):
+        cov, dcov = ex.covariance("tanh", q1, q2, q12), ex.derivative_covariance("tanh", q1, q2, q12)
+        q1, q2 = (sigma_w2 * ex.second_moment("tanh", v) + sigma_b2 for v in (q1, q2))
+        q12 = sigma_w2 * cov + sigma_b2
+        theta = sigma_w2 * theta * dcov + q12
+    np.testing.assert_allclose(nngp[i, j], q12, rtol=1e-11, atol=0)
+    np.testing.assert_allclose(ntk[i, j], theta, rtol=1e-11, atol=0)
+
+
+def test_the_correlation_table_matches_the_2d_quadrature_over_c():
+    import randfield.expectations as ex
+    from randfield.activations import get_activation
+    from randfield.mehler import CorrelationTable
+
+    act = get_activation("tanh")
+    c = np.concatenate([np.linspace(-1, 1, 101), [1 - 1e-9, 0.999999, -1 + 1e-9]])
+    for q in (0.3, 2.3, 20.0):
+        f, g = CorrelationTable(act, q).evaluate(c)
+        np.testing.assert_allclose(f, ex.covariance(act, q, q, c * q), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(g, ex.derivative_covariance(act, q, q, c * q), rtol=0, atol=1e-12)

@@ -9,6 +9,11 @@ t(neural-tangents) / t(randfield) and the largest relative difference of the ker
 has closed forms for ReLU and erf; tanh goes through its `ElementwiseNumerical` Gauss–Hermite rule
 (deg 25), which is ~1e-3 off (randfield's tanh is checked to 1e-11 in tests/test_kernels.py).
 
+Inputs are Gaussian rows scaled to one norm, |x|^2 / d = 1 (--any-norm keeps their own norms): then
+every layer's kernel entries are functions of their correlation alone and tanh takes randfield's
+correlation-table path (randfield.mehler.CorrelationTable); with --any-norm it takes Mehler's series
+per entry (32 s at 2048^2 on 2 cores).
+
 Run: python experiments/bench/bench_kernels.py [--n 512 2048] [--d 100] [--depth 10] [--activations relu erf tanh]
 """
 
@@ -60,10 +65,13 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--activations", nargs="+", default=["relu", "erf", "tanh"])
+    ap.add_argument("--any-norm", action="store_true", help="keep the Gaussian rows' own norms")
     args = ap.parse_args()
     retain_freed_memory()  # as the CLI does: large temporaries are reused instead of re-faulted every layer
     for n in args.n:
         x = np.random.default_rng(0).normal(size=(n, args.d))
+        if not args.any_norm:
+            x *= np.sqrt(args.d) / np.linalg.norm(x, axis=1, keepdims=True)
         for name in args.activations:
             arch = rf.blocks.dense_network(name, args.depth, SIGMA_W2, SIGMA_B2)
             rf.kernels(x[:8], None, arch)  # warm-up

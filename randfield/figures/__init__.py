@@ -11,6 +11,7 @@ recomputed (`--force` recomputes). `figures/README.md` is rewritten as an index 
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -129,7 +130,8 @@ def write_index(configs: dict[str, dict], out_dir: Path, *, quick: bool) -> None
     """figures/README.md: every figure with its title line and the command that makes it."""
     rows = []
     for name, cfg in configs.items():
-        doc = (FIGURE_KINDS[cfg["kind"]].__doc__ or "").strip().split("\n")[0]
+        doc = " ".join((FIGURE_KINDS[cfg["kind"]].__doc__ or "").split())
+        doc = re.split(r"(?<! al)\.\s", doc)[0].rstrip(".")  # its first sentence ("et al." is not an end)
         made = (out_dir / f"{name}.png").exists()
         rows.append(
             f"| `{name}` | {cfg.get('title', doc) or cfg['kind']} | `randfield figures --only {name}"

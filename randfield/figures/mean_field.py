@@ -12,6 +12,7 @@ from .registry import figure_kind
 
 @figure_kind
 def phase_diagram_figure(p: dict):
+    """Order/chaos phase diagram: the depth scale xi_c over (sigma_w^2, sigma_b^2), with the chi_1 = 1 line."""
     from ..plotting import plot_phase_diagram
 
     pd = phase_diagram(p["activation"], _grid(p["sigma_w2"]), _grid(p["sigma_b2"]))
@@ -27,6 +28,7 @@ def phase_diagram_figure(p: dict):
 
 @figure_kind
 def correlation_maps(p: dict):
+    """The correlation map c -> c' at q* and c^l over depth for several networks (Poole et al. 2016)."""
     import matplotlib.pyplot as plt
 
     act, depth = p["activation"], int(p["depth"])
@@ -50,6 +52,7 @@ def correlation_maps(p: dict):
 
 @figure_kind
 def depth_scales_figure(p: dict):
+    """Depth scales xi_q and xi_c against sigma_w^2; xi_c diverges at chi_1 = 1 (Schoenholz et al. 2017)."""
     import matplotlib.pyplot as plt
 
     act, sb = p["activation"], float(p["sigma_b2"])
