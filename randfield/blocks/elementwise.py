@@ -35,11 +35,9 @@ class Elementwise(AbstractBlock):
 
     def kernel_map(self, state: KernelState) -> KernelState:
         cov, ntk = kernel_matrices(self.act, state.var1, state.var2, state.nngp, order=self.order, ntk=state.ntk)
-        return KernelState(
-            cov,
-            ntk,
-            second_moment(self.act, state.var1, order=self.order),
-            second_moment(self.act, state.var2, order=self.order),
-            state.width,
-            state.symmetric,
-        )
+        cf = self.act.closed_form
+        if cf is not None:  # internal variances need no validation: this runs once per row block and layer
+            var1, var2 = (cf.covariance(v, v, v) for v in (state.var1, state.var2))
+        else:
+            var1, var2 = (second_moment(self.act, v, order=self.order) for v in (state.var1, state.var2))
+        return KernelState(cov, ntk, var1, var2, state.width, state.symmetric)
