@@ -79,6 +79,7 @@ class CellJob:
     evaluation: str = "randfield"
     cache_dir: str | None = None
     reuse_stale: bool = False  # accept a cached cell made by other source code (same config)
+    force: bool = False  # ignore the cached result and the training checkpoint: recompute the cell
 
     def key(self) -> str:
         return f"{self.system}-{self.model}-{self.train}-seed{self.seed}"
@@ -96,7 +97,7 @@ def _canonical(cell: dict) -> dict:
 
 
 def _meta(job: CellJob) -> dict:
-    config = {k: v for k, v in asdict(job).items() if k not in ("cache_dir", "reuse_stale")}
+    config = {k: v for k, v in asdict(job).items() if k not in ("cache_dir", "reuse_stale", "force")}
     return json.loads(json.dumps(provenance({"cell": config})))
 
 
@@ -104,9 +105,16 @@ def cached_result(job: CellJob) -> dict | None:
     """The cell's cached result if its cache file was made with the same config (and, unless
     job.reuse_stale, the same source code); else None."""
     path = Path(job.cache_dir) / f"{job.key()}.json" if job.cache_dir else None
-    if path is None or not path.exists():
+    if path is None or not path.exists() or job.force:
         return None
-    old, meta = json.loads(path.read_text()), _meta(job)
+    try:
+        old, meta = json.loads(path.read_text()), _meta(job)
+        old["result"]
+    except (ValueError, KeyError, TypeError):  # truncated or edited by hand: say so and recompute
+        import sys
+
+        print(f"cache {path} is unreadable; recomputing the cell", file=sys.stderr)
+        return None
     same_code = job.reuse_stale or all(old.get(k) == meta[k] for k in meta if k != "config")
     if same_code and _canonical(old.get("config", {}).get("cell", {})) == _canonical(meta["config"]["cell"]):
         return old["result"]
@@ -151,7 +159,10 @@ def train_cell(job: CellJob):
     from .training import fit
 
     model, system, train, test = build_cell(job)
-    history = fit(model, train, seed=job.seed, progress=False, checkpoint=_checkpoint(job), **job.train_config)
+    checkpoint = _checkpoint(job)
+    if job.force and checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    history = fit(model, train, seed=job.seed, progress=False, checkpoint=checkpoint, **job.train_config)
     model.double()  # evaluate in float64 whatever the training precision (the implicit solves need it)
     return model, system, test, history
 
@@ -218,8 +229,25 @@ def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
     evaluation (protocol per system, default "randfield"), cache_dir). `overrides` replace params
     (e.g. systems=..., seeds=..., reuse_stale=True)."""
     p = {**p, **{k: v for k, v in overrides.items() if v is not None}}
+    missing = [k for k in ("systems", "seeds", "train") if k not in p]
+    if missing:
+        raise ValueError(f"table config: missing {missing} (params need systems, seeds and a [params.train] table)")
+    if p.get("table", "ode") not in ("ode", "pde"):
+        raise ValueError(f"table config: table must be 'ode' or 'pde', got {p['table']!r}")
     all_rows = PDE_ROWS if p.get("table", "ode") == "pde" else TABLE_ROWS
-    wanted = p.get("rows") or [f"{m}/{t}" for m, t, _ in all_rows]
+    known = [f"{m}/{t}" for m, t, _ in all_rows]
+    wanted = p.get("rows") or known
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        raise ValueError(f"table config: unknown rows {unknown}; known: {', '.join(known)}")
+    if isinstance(p["seeds"], bool) or not isinstance(p["seeds"], int) or p["seeds"] < 1:
+        raise ValueError(f"table config: seeds must be an integer >= 1, got {p['seeds']!r}")
+    if not isinstance(p["systems"], list) or not p["systems"]:
+        raise ValueError(f"table config: systems must be a non-empty list, got {p['systems']!r}")
+    from .data import get_system
+
+    for system in p["systems"]:
+        get_system(system)  # unknown names: a ValueError listing the known ones
     rows = [r for r in all_rows if f"{r[0]}/{r[1]}" in wanted]
     common = dict(
         data=dict(p.get("data", {})),
@@ -228,6 +256,7 @@ def jobs_from_params(p: dict, **overrides) -> list[CellJob]:
         n_initial=int(p.get("n_initial", 15)),
         cache_dir=p.get("cache_dir"),
         reuse_stale=bool(p.get("reuse_stale", False)),
+        force=bool(p.get("force", False)),
     )
     return [
         CellJob(

@@ -112,7 +112,8 @@ def regenerate(
             continue
         say(f"[{k}/{len(configs)}] {name}: making ({cfg['kind']})" + (f"; {status}" if status else ""))
         tic = time.perf_counter()
-        fig, data = FIGURE_KINDS[cfg["kind"]](params)
+        # force reaches the figure too: tables rebuild their own per-cell caches and checkpoints
+        fig, data = FIGURE_KINDS[cfg["kind"]]({**params, "force": True} if force else params)
         save_figure(fig, out_dir / name)
         if "markdown" in data:  # tables go next to their figure
             atomic_write_bytes(out_dir / f"{name}.md", data["markdown"].encode())

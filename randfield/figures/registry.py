@@ -1,5 +1,6 @@
 """The figure registry: a figure kind is one function `params -> (matplotlib figure, data dict)`,
-registered with `@figure_kind` in the module of its family."""
+registered with `@figure_kind` in the module of its family. `randfield figures --force` adds
+params["force"] = True: a figure with caches of its own (the dynamics tables' cells) rebuilds them."""
 
 from __future__ import annotations
 

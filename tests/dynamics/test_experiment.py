@@ -104,3 +104,30 @@ def test_randfield_evaluate_rescores_a_cached_cell_with_the_cells_own_data_and_r
     for method, scored in out["rollouts"].items():
         assert scored["energy_mse"] == result["predict"][method]["energy"]
         assert scored["energy_mse_published_metric"] == result["predict"][method]["energy_published_metric"]
+
+
+def test_table_configs_are_validated_with_named_problems():
+    import pytest
+
+    for bad, message in [
+        ({k: v for k, v in PARAMS.items() if k != "seeds"}, r"missing \['seeds'\]"),
+        ({**PARAMS, "seeds": 0}, "seeds must be an integer >= 1, got 0"),
+        ({**PARAMS, "rows": ["node/rk9"]}, r"unknown rows \['node/rk9'\]; known: node/rk2"),
+        ({**PARAMS, "systems": ["sprung"]}, "sprung"),
+        ({**PARAMS, "systems": []}, "systems must be a non-empty list"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            jobs_from_params(bad)
+
+
+def test_a_corrupt_cell_cache_is_recomputed_and_force_recomputes(tmp_path, capsys):
+    job = jobs_from_params({**PARAMS, "seeds": 1}, cache_dir=str(tmp_path))[0]
+    result = run_cell(job)
+    cache = tmp_path / f"{job.key()}.json"
+    cache.write_text('{"result": ')  # truncated
+    assert cached_result(job) is None and "is unreadable" in capsys.readouterr().err
+    again = run_cell(job)  # rebuilt: the same numbers (only the timings differ)
+    assert again["derivative"] == result["derivative"] and cached_result(job) == again
+    assert again["predict"]["rk2"]["energy"] == result["predict"]["rk2"]["energy"]
+    forced = jobs_from_params({**PARAMS, "seeds": 1, "force": True}, cache_dir=str(tmp_path))[0]
+    assert forced.key() == job.key() and cached_result(forced) is None
