@@ -142,6 +142,18 @@ def load_weights(module, state_dict: dict, path: str | Path, what: str) -> None:
     module.load_state_dict(state_dict)
 
 
+def _numpy_load(path: Path, what: str, kind: str, read=None):
+    """read() (default: np.load without pickles); numpy's failures as one FileFormatError naming the file."""
+    try:
+        return read() if read is not None else np.load(path, allow_pickle=False)
+    except ValueError as err:
+        if "pickle" in str(err).lower():
+            raise FileFormatError(f"{what} {str(path)!r} refused: it holds Python objects (pickled)") from None
+        raise FileFormatError(f"{what} {str(path)!r} is not {kind}: {err}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise FileFormatError(f"{what} {str(path)!r} is not {kind} ({type(err).__name__})") from None
+
+
 def read_npy(path: str | Path, what: str) -> np.ndarray:
     """A finite float64 array from a .npy file, without unpickling (`allow_pickle=False`)."""
     path = Path(path)
@@ -152,14 +164,7 @@ def read_npy(path: str | Path, what: str) -> np.ndarray:
         raise FileFormatError(f"{what} {str(path)!r} is a zip archive (.npz or torch file), expected one .npy array")
     if magic != b"\x93NUMPY":
         raise FileFormatError(f"{what} {str(path)!r} is not a .npy file (no NumPy header)")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise FileFormatError(f"{what} {str(path)!r} refused: it holds Python objects (pickled)") from None
-        raise FileFormatError(f"{what} {str(path)!r} is not a .npy array: {err}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise FileFormatError(f"{what} {str(path)!r} is not a .npy array ({type(err).__name__})") from None
+    arr = _numpy_load(path, what, "a .npy array")
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise FileFormatError(f"{what} {str(path)!r} holds {arr.dtype} values, expected real numbers")
     arr = arr.astype(np.float64)
@@ -175,28 +180,14 @@ def read_npz(path: str | Path, what: str, keys: Iterable[str]) -> dict[str, np.n
     with open(path, "rb") as fh:
         if fh.read(4) != b"PK\x03\x04":
             raise FileFormatError(f"{what} {str(path)!r} is not an .npz archive (no zip header)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise FileFormatError(f"{what} {str(path)!r} refused: it holds Python objects (pickled)") from None
-        raise FileFormatError(f"{what} {str(path)!r} is not a readable .npz archive: {err}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise FileFormatError(f"{what} {str(path)!r} is not an .npz archive ({type(err).__name__})") from None
+    archive = _numpy_load(path, what, "an .npz archive")
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise FileFormatError(f"{what} {str(path)!r} is a single array, expected an .npz archive")
     with archive:
         missing = [k for k in keys if k not in archive.files]
         if missing:
             raise FileFormatError(f"{str(path)!r} is not a randfield {what}: missing {missing}")
-        try:
-            return {k: archive[k] for k in keys}
-        except ValueError as err:
-            if "pickle" in str(err).lower():
-                raise FileFormatError(f"{what} {str(path)!r} refused: it holds Python objects (pickled)") from None
-            raise FileFormatError(f"{what} {str(path)!r} is corrupt: {err}") from None
-        except (OSError, EOFError, zipfile.BadZipFile) as err:
-            raise FileFormatError(f"{what} {str(path)!r} is truncated or corrupt ({type(err).__name__})") from None
+        return _numpy_load(path, what, "an intact .npz archive", lambda: {k: archive[k] for k in keys})
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
