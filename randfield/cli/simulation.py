@@ -7,22 +7,24 @@ import numpy as np
 from ._common import MAX_COUNT, MAX_DEPTH, MAX_WIDTH, _add_network, _json, _range, device, finite, int_in, output_path
 
 
-def cmd_simulate(args) -> int:
-    from ..montecarlo import SimulationConfig, compare, simulate
+def _simulation_config(args, **fields):
+    """The SimulationConfig of a command's network options (activation, variances, width, depth,
+    samples, q_input, seed) and the command's own `fields`."""
+    from ..montecarlo import SimulationConfig
 
-    cfg = SimulationConfig(
-        args.activation,
-        args.sigma_w2,
-        args.sigma_b2,
-        width=args.width,
-        depth=args.depth,
-        n_networks=args.samples,
+    common = dict(width=args.width, depth=args.depth, n_networks=args.samples, q_input=args.q_input, seed=args.seed)
+    return SimulationConfig(args.activation, args.sigma_w2, args.sigma_b2, **common, **fields)
+
+
+def cmd_simulate(args) -> int:
+    from ..montecarlo import compare, simulate
+
+    cfg = _simulation_config(
+        args,
         n_inputs=args.inputs,
-        q_input=args.q_input,
         c_input=args.c_input,
         weights=args.weights,
         branch_scale=args.branch_scale,
-        seed=args.seed,
         dtype=args.dtype,
     )
     result = simulate(cfg, device=args.device, checkpoint=args.checkpoint, progress=not args.json)
@@ -127,19 +129,9 @@ def cmd_geometry(args) -> int:
         "metric_factor": [None] + geo.stretch.tolist(),
     }
     if args.simulate:
-        from ..montecarlo import SimulationConfig, compare, simulate
+        from ..montecarlo import compare, simulate
 
-        cfg = SimulationConfig(
-            args.activation,
-            args.sigma_w2,
-            args.sigma_b2,
-            width=args.width,
-            depth=args.depth,
-            n_networks=args.samples,
-            q_input=args.q_input,
-            seed=args.seed,
-        )
-        comparison = compare(simulate(cfg, device=args.device))
+        comparison = compare(simulate(_simulation_config(args), device=args.device))
         cmp = comparison.quantities
         z = {}
         for key in ("length2", "curvature"):
