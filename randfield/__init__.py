@@ -20,6 +20,8 @@ from .activations import register_activation as register_activation
 from .blocks import kernels as kernels
 from .blocks import nngp as nngp
 from .blocks import ntk as ntk
+from .domino import DominoTheory as DominoTheory
+from .domino import domino as domino
 from .maps import DepthScales as DepthScales
 from .maps import NoFixedPointError as NoFixedPointError
 from .maps import Propagation as Propagation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._helpers import _theory_and_simulation
+from ._helpers import _errorbar, _theory_and_simulation
 from .registry import figure_kind
 
 
@@ -94,4 +94,43 @@ def jacobian_spectra(p: dict):
             title=f"{act}, depth {depth}, " + rf"$\sigma_w^2$={sw:g}",
         )
         ax.legend(fontsize=7, title="lines: free probability", title_fontsize=7)
+    return fig, data
+
+
+@figure_kind
+def domino_figure(p: dict):
+    """The domino theorem: log |B^L...B^1 v|^2 / |v|^2 of simulated nets against log prod chi_1 and its
+    finite-width mean, with the spread N Var[log] (width-independent) and the cosine of two probes."""
+    import matplotlib.pyplot as plt
+
+    from ..domino import domino
+    from ..montecarlo import jacobian_products
+
+    act, sw, sb, depth = p["activation"], float(p["sigma_w2"]), float(p["sigma_b2"]), int(p["depth"])
+    fig, (ax_m, ax_v, ax_c) = plt.subplots(1, 3, figsize=(13, 3.8))
+    layers = np.arange(1, depth + 1)
+    data = {}
+    for k, width in enumerate(p["widths"]):
+        th = domino(act, sw, sb, depth, int(width))
+        run = jacobian_products(act, sw, sb, depth, int(width), n_networks=int(p["networks"]), seed=int(p["seed"]))
+        x = run.log_ratio[:, 0]
+        mean, se = x.mean(0), x.std(0, ddof=1) / np.sqrt(len(x))
+        colour = f"C{k}"
+        _errorbar(ax_m, layers, mean - np.log(th.product), se, color=colour, label=f"N = {width}")
+        ax_m.plot(layers, th.log_mean - np.log(th.product), color=colour)
+        ax_v.plot(layers, width * x.var(0, ddof=1), "o", ms=3, color=colour, label=f"N = {width}")
+        ax_c.plot(layers, np.sqrt(width * (run.cosine**2).mean(0)), "o-", ms=3, color=colour, label=f"N = {width}")
+        z = (mean - th.log_mean) / se
+        data[str(width)] = {"mean": mean, "stderr": se, "theory": th.log_mean, "max_abs_z": float(np.abs(z).max())}
+    ax_v.plot(layers, th.width * th.log_var_independent, "k--", label="sum of per-layer variances")
+    ax_m.axhline(0, color="k", lw=0.8)
+    ax_m.set(xlabel="layer L", ylabel=r"mean log-norm $-\ \log\prod\chi_1$", title="theory (lines), simulation")
+    ax_v.set(xlabel="layer L", ylabel=r"$N\,$Var[log $|J v|^2/|v|^2$]", title="spread grows like L/N")
+    ax_c.set(xlabel="layer L", ylabel=r"$\sqrt{N}\,$rms cosine of two probes", title="off-diagonal terms ~ 1/sqrt(N)")
+    for ax in (ax_m, ax_v, ax_c):
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        f"{act}, $\\sigma_w^2$ = {sw:g}, $\\sigma_b^2$ = {sb:g}: $J^T J \\approx \\prod \\chi_1\\, I$", fontsize=10
+    )
+    fig.tight_layout()
     return fig, data

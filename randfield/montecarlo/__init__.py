@@ -6,6 +6,8 @@ from .compare import compare as compare
 from .compare import theory_for as theory_for
 from .depth_limit import DepthLimitSweep as DepthLimitSweep
 from .depth_limit import resnet_depth_limit as resnet_depth_limit
+from .domino import JacobianProducts as JacobianProducts
+from .domino import jacobian_products as jacobian_products
 from .empirical import DenseNetwork as DenseNetwork
 from .empirical import MonteCarloEstimate as MonteCarloEstimate
 from .empirical import default_device as default_device
