@@ -17,6 +17,9 @@ from .activations import from_sympy as from_sympy
 from .activations import from_torch as from_torch
 from .activations import get_activation as get_activation
 from .activations import register_activation as register_activation
+from .backward import GradientStatistics as GradientStatistics
+from .backward import gradient_depth_scale as gradient_depth_scale
+from .backward import gradient_statistics as gradient_statistics
 from .blocks import kernels as kernels
 from .blocks import nngp as nngp
 from .blocks import ntk as ntk

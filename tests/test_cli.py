@@ -175,3 +175,11 @@ def test_domino_command_prints_theory_and_simulation(capsys):
     data = json.loads(capsys.readouterr().out)
     assert len(data["log_mean"]) == 3 and len(data["sim_log_mean"]) == 3
     assert data["log_mean"][-1] < data["log_product_chi1"][-1] < 0  # the finite-width mean lies below
+
+
+def test_gradients_command_gives_the_depth_scale_and_simulation(capsys):
+    argv = ["gradients", "--sigma-w2", "1.0", "--sigma-b2", "0.05", "--depth", "4", "--simulate", "--width", "64"]
+    assert main(argv + ["--samples", "8", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["gradient_depth_scale"] == pytest.approx(3.62697561805297, rel=1e-9) and data["delta"][-1] == 1.0
+    assert len(data["sim_weight_gradient"]) == 4

@@ -275,6 +275,55 @@ def cmd_domino(args) -> int:
     return 0
 
 
+def cmd_gradients(args) -> int:
+    import math
+
+    from ..backward import gradient_depth_scale, gradient_statistics
+
+    th = gradient_statistics(args.activation, args.sigma_w2, args.sigma_b2, args.depth, q_input=args.q_input)
+    try:
+        xi = gradient_depth_scale(args.activation, args.sigma_w2, args.sigma_b2)
+    except ValueError:  # no finite fixed point (e.g. unbounded lengths): no depth scale
+        xi = float("nan")
+    out = {
+        "layer": list(range(1, args.depth + 1)),
+        "chi1": th.chi1.tolist(),
+        "delta": th.delta.tolist(),
+        "weight_gradient": th.weight_gradient.tolist(),
+        "gradient_depth_scale": xi,
+    }
+    if args.simulate:
+        from ..montecarlo import gradient_norms
+
+        run = gradient_norms(
+            args.activation,
+            args.sigma_w2,
+            args.sigma_b2,
+            args.depth,
+            args.width,
+            n_networks=args.samples,
+            q_input=args.q_input,
+            seed=args.seed,
+            device=args.device,
+        )
+        w = run.weight_gradient
+        out["sim_weight_gradient"] = w.mean(0).tolist()
+        out["sim_weight_gradient_stderr"] = (w.std(0, ddof=1) / math.sqrt(len(w))).tolist()
+    if args.json:
+        print(_json(out))
+        return 0
+    cols = ["layer", "chi1", "delta", "weight_gradient"]
+    cols += ["sim_weight_gradient", "sim_weight_gradient_stderr"] if args.simulate else []
+    print(" ".join(f"{c:>26}" for c in cols))
+    for i in range(args.depth):
+        print(" ".join(f"{out[c][i]:>26.6g}" for c in cols))
+    print(
+        f"gradient depth scale xi = -1/log chi1(q*) = {xi:.6g} (Schoenholz et al. 2017; > 0 vanishing, < 0 exploding); "
+        "delta and weight gradients relative to the output layer's"
+    )
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate wide random networks; per-layer q, c, chi1 with error bars")
     _add_network(p, depth=True)
@@ -345,3 +394,13 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", type=device, default=None)
     p.set_defaults(func=cmd_domino)
+
+    p = sub.add_parser("gradients", help="backward mean field: gradient second moments per layer, gradient depth scale")
+    _add_network(p, depth=True)
+    p.add_argument("--q-input", type=finite, default=1.0, help="|x|^2 / d of the input")
+    p.add_argument("--simulate", action="store_true", help="also back-propagate through random nets")
+    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=256, help="simulated width N")
+    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=32, help="independent networks")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", type=device, default=None)
+    p.set_defaults(func=cmd_gradients)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..phase import phase_diagram
-from ._helpers import _theory_and_simulation
+from ._helpers import _errorbar, _theory_and_simulation
 from .registry import figure_kind
 
 
@@ -65,3 +65,38 @@ def trainable_depth(p: dict):
     )
     ax.legend(fontsize=8, loc="upper right")
     return fig, {"sigma_w2": sws, "depths": depths, "loss_ratio": ratio}
+
+
+@figure_kind
+def gradient_norms_figure(p: dict):
+    """Backward mean field: mean square weight gradient per layer of simulated nets (points, +- 1 s.e.)
+    against qt^l (q^l - sigma_b^2) / sigma_w^2 (lines), ordered, critical and chaotic."""
+    import matplotlib.pyplot as plt
+
+    from ..backward import gradient_depth_scale, gradient_statistics
+    from ..montecarlo import gradient_norms
+
+    act, sb, depth, width = p["activation"], float(p["sigma_b2"]), int(p["depth"]), int(p["width"])
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    layers = np.arange(1, depth + 1)
+    data = {}
+    for k, sw in enumerate(p["sigma_w2"]):
+        th = gradient_statistics(act, float(sw), sb, depth)
+        run = gradient_norms(act, float(sw), sb, depth, width, n_networks=int(p["networks"]), seed=int(p["seed"]))
+        w = run.weight_gradient
+        mean, se = w.mean(0), w.std(0, ddof=1) / np.sqrt(len(w))
+        xi = gradient_depth_scale(act, float(sw), sb)
+        ax.semilogy(layers, th.weight_gradient, color=f"C{k}", label=rf"$\sigma_w^2$ = {sw:g}, $\xi_\nabla$ = {xi:.3g}")
+        _errorbar(ax, layers, mean, se, color=f"C{k}")
+        z = (mean - th.weight_gradient) / se
+        data[f"{sw:g}"] = {
+            "theory": th.weight_gradient,
+            "mean": mean,
+            "stderr": se,
+            "xi": xi,
+            "max_abs_z": float(np.abs(z).max()),
+        }
+    ax.set(xlabel="layer l", ylabel=r"E[(dL/dW$^l_{ij}$)$^2$] / output layer's", title=f"{act}, width {width}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data

@@ -1,5 +1,7 @@
 """Finite-width simulation of random networks in torch (CUDA when present, CPU otherwise)."""
 
+from .backward import GradientNorms as GradientNorms
+from .backward import gradient_norms as gradient_norms
 from .compare import Comparison as Comparison
 from .compare import bonferroni_z as bonferroni_z
 from .compare import compare as compare
