@@ -133,6 +133,7 @@ def write_index(configs: dict[str, dict], out_dir: Path, *, quick: bool) -> None
     for name, cfg in configs.items():
         doc = " ".join((FIGURE_KINDS[cfg["kind"]].__doc__ or "").split())
         doc = re.split(r"(?<! al)\.\s", doc)[0].rstrip(".")  # its first sentence ("et al." is not an end)
+        doc = doc.replace("|", "\\|")  # a Markdown table cell
         made = (out_dir / f"{name}.png").exists()
         rows.append(
             f"| `{name}` | {cfg.get('title', doc) or cfg['kind']} | `randfield figures --only {name}"
