@@ -183,3 +183,9 @@ def test_gradients_command_gives_the_depth_scale_and_simulation(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["gradient_depth_scale"] == pytest.approx(3.62697561805297, rel=1e-9) and data["delta"][-1] == 1.0
     assert len(data["sim_weight_gradient"]) == 4
+
+
+def test_dropout_command_gives_a_finite_depth_scale(capsys):
+    assert main(["dropout", "--sigma-w2", "1.76", "--sigma-b2", "0.05", "--keep", "0.9", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert 0 < data["c_star"] < 1 and data["trainable_depth"] == pytest.approx(6 * data["xi_c"])

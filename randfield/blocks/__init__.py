@@ -19,6 +19,7 @@ from .base import Serial as Serial
 from .base import repeat as repeat
 from .base import serial as serial
 from .dense import Dense as Dense
+from .dropout import Dropout as Dropout
 from .elementwise import Elementwise as Elementwise
 from .residual import ContinuousDepth as ContinuousDepth
 from .residual import Residual as Residual

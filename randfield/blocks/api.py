@@ -10,6 +10,7 @@ from .._validation import check_positive_int
 from ..activations import Activation
 from .base import AbstractBlock, KernelState, repeat, serial
 from .dense import Dense
+from .dropout import Dropout
 from .elementwise import Elementwise
 from .residual import ContinuousDepth, Residual, residual_network
 
@@ -56,6 +57,7 @@ def ntk(x1, x2=None, activation="relu", depth: int = 1, sigma_w2: float | None =
 
 _CONSTRUCTORS = {
     "Dense": Dense,
+    "Dropout": Dropout,
     "Elementwise": Elementwise,
     "Residual": Residual,
     "ContinuousDepth": ContinuousDepth,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import MAX_DEPTH, MAX_GRID, _add_network, _json, _range, finite, int_in, output_path
+from ._common import MAX_COUNT, MAX_DEPTH, MAX_GRID, MAX_WIDTH, _add_network, _json, _range, finite, int_in, output_path
 
 
 def _summary(activation, sw, sb) -> dict:
@@ -111,6 +111,40 @@ def cmd_activations(args) -> int:
     return 0
 
 
+def cmd_dropout(args) -> int:
+    import math
+
+    from ..dropout import dropout_fixed_point, dropout_propagate
+
+    fp = dropout_fixed_point(args.activation, args.sigma_w2, args.sigma_b2, args.keep)
+    out = {"q_star": fp.q, "c_star": fp.c, "chi_c": fp.chi_c, "xi_c": fp.xi_c, "trainable_depth": 6 * fp.xi_c}
+    _, c = dropout_propagate(args.activation, args.sigma_w2, args.sigma_b2, args.keep, args.depth, c_input=args.c_input)
+    out["c_at_depth"] = float(c[-1])
+    if args.simulate:
+        from ..montecarlo.dropout import dropout_correlations
+
+        _, c_sim = dropout_correlations(
+            args.activation,
+            args.sigma_w2,
+            args.sigma_b2,
+            args.keep,
+            args.depth,
+            args.width,
+            n_networks=args.samples,
+            c_input=args.c_input,
+            seed=args.seed,
+        )
+        out["c_at_depth_sim"] = float(c_sim[:, -1].mean())
+        out["c_at_depth_stderr"] = float(c_sim[:, -1].std(ddof=1) / math.sqrt(len(c_sim)))
+    if args.json:
+        print(_json(out))
+        return 0
+    for key, value in out.items():
+        print(f"{key:>18}: {value:.8g}")
+    print(f"dropout keep probability {args.keep:g}: c* < 1 and xi_c finite (Schoenholz et al. 2017, §4)")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("maps", help="iterate the length/correlation maps; fixed points, chi_1, depth scales")
     _add_network(p, depth=True)
@@ -145,3 +179,13 @@ def register(sub) -> None:
     p = sub.add_parser("activations", help="list the registered activations")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_activations)
+
+    p = sub.add_parser("dropout", help="dropout mean field: q*, c* < 1, chi_c and the finite depth scale xi_c")
+    _add_network(p, depth=True)
+    p.add_argument("--keep", type=finite, required=True, help="keep probability rho in (0, 1)")
+    p.add_argument("--c-input", type=finite, default=0.5, help="correlation of the two inputs")
+    p.add_argument("--simulate", action="store_true", help="also simulate dropped-out networks")
+    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=512)
+    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=16, help="independent networks")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_dropout)

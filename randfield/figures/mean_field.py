@@ -153,3 +153,50 @@ def correlation_fixed_points(p: dict):
     ax.set(xlabel=r"$\sigma_w^2$", ylabel="$c^*$", title=rf"{act}, $\sigma_b^2$ = {sb:g}")
     ax.legend(fontsize=8)
     return fig, data
+
+
+@figure_kind
+def dropout_depth_scales(p: dict):
+    """Dropout mean field (Schoenholz et al. 2017, §4): the trainable depth 6 xi_c against sigma_w^2 for
+    several keep probabilities rho (finite everywhere for rho < 1), and c* confirmed by simulation."""
+    import matplotlib.pyplot as plt
+
+    from ..dropout import dropout_fixed_point
+    from ..montecarlo.dropout import dropout_correlations
+
+    act, sb = p["activation"], float(p["sigma_b2"])
+    sw = _grid(p["sigma_w2"])
+    fig, (ax_xi, ax_c) = plt.subplots(1, 2, figsize=(10, 3.8))
+    data = {"sigma_w2": sw}
+    no_dropout = phase_diagram(act, sw, [sb]).xi_c[:, 0]
+    ax_xi.semilogy(sw, 6 * no_dropout, "k", label=r"$\rho$ = 1 (no dropout)")
+    for k, rho in enumerate(p["rho"]):
+        points = [dropout_fixed_point(act, float(s), sb, float(rho)) for s in sw]
+        xi = np.array([fp.xi_c for fp in points])
+        ax_xi.semilogy(sw, 6 * xi, color=f"C{k}", label=rf"$\rho$ = {rho:g}")
+        ax_c.plot(sw, [fp.c for fp in points], color=f"C{k}", label=rf"$c^*$, $\rho$ = {rho:g}")
+        sim_sw = _grid(p["simulated_sigma_w2"])
+        c_sim, c_se = [], []
+        for s in sim_sw:
+            _, c = dropout_correlations(
+                act, float(s), sb, float(rho), int(p["depth"]), int(p["width"]), n_networks=int(p["networks"]),
+                c_input=0.5, seed=int(p["seed"]),
+            )  # fmt: skip
+            c_sim.append(c[:, -1].mean())
+            c_se.append(c[:, -1].std(ddof=1) / np.sqrt(len(c)))
+        _errorbar(ax_c, sim_sw, c_sim, c_se, color=f"C{k}")
+        data[f"{rho:g}"] = {
+            "xi_c": xi,
+            "c_star": [fp.c for fp in points],
+            "sim_sigma_w2": sim_sw,
+            "c_sim": c_sim,
+            "c_stderr": c_se,
+        }
+    ax_xi.set(xlabel=r"$\sigma_w^2$", ylabel=r"trainable depth $6\xi_c$", title=rf"{act}, $\sigma_b^2$ = {sb:g}")
+    ax_c.set(
+        xlabel=r"$\sigma_w^2$", ylabel="correlation", title=f"c* (lines) and simulated c after {p['depth']} layers"
+    )
+    ax_xi.legend(fontsize=8)
+    ax_c.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
