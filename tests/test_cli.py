@@ -189,3 +189,10 @@ def test_dropout_command_gives_a_finite_depth_scale(capsys):
     assert main(["dropout", "--sigma-w2", "1.76", "--sigma-b2", "0.05", "--keep", "0.9", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert 0 < data["c_star"] < 1 and data["trainable_depth"] == pytest.approx(6 * data["xi_c"])
+
+
+def test_finite_width_command(capsys):
+    argv = ["finite-width", "--sigma-w2", "1.5", "--sigma-b2", "0.05", "--depth", "3", "--json"]
+    assert main(argv + ["--simulate", "--widths", "16", "--samples", "50"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["n_var"][0] == pytest.approx(2 * 1.55**2) and len(data["sim_n_var_16"]) == 3

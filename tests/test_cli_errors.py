@@ -66,6 +66,7 @@ CASES = [
     (["phase-diagram", "--sigma-w2", "1:2:0"], "N must be an integer in [1, 100000], got 0"),
     (["phase-diagram", "--sigma-w2", "1:2:5000", "--sigma-b2", "0:1:5000"], "the grid has 25000000 points"),
     (["spectrum", "--sigma-w2", "1", "--depth", "100000000"], "argument --depth: must be an integer in [1, 10000]"),
+    (["finite-width", "--sigma-w2", "1.5", "--simulate", "--widths", "0"], "argument --widths: must be an integer in"),
     (["dropout", "--sigma-w2", "1.76", "--keep", "1.5"], "rho (the keep probability) must lie in (0, 1], got 1.5"),
     (["dropout", "--sigma-w2", "1.76", "--keep", "nan"], "argument --keep: must be finite"),
     (["gradients", "--sigma-w2", "1", "--depth", "0"], "argument --depth: must be an integer in [1, 10000], got 0"),

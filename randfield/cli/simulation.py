@@ -324,6 +324,37 @@ def cmd_gradients(args) -> int:
     return 0
 
 
+def cmd_finite_width(args) -> int:
+    import math
+
+    from ..finite_width import length_fluctuations
+
+    th = length_fluctuations(args.activation, args.sigma_w2, args.sigma_b2, args.depth, q_input=args.q_input)
+    out = {"layer": list(range(1, args.depth + 1)), "q": th.q.tolist(), "n_var": th.n_var.tolist()}
+    out["mean_shift"] = th.mean_shift.tolist()
+    if args.simulate:
+        from ..montecarlo import SimulationConfig, simulate
+
+        for width in args.widths:
+            cfg = SimulationConfig(
+                args.activation, args.sigma_w2, args.sigma_b2, width=width, depth=args.depth,
+                n_networks=args.samples, q_input=args.q_input, seed=args.seed,
+            )  # fmt: skip
+            q = simulate(cfg, device=args.device).q[:, :, 0]
+            out[f"sim_n_var_{width}"] = (width * q.var(0, ddof=1)).tolist()
+            out[f"sim_mean_shift_{width}"] = (width * (q.mean(0) - th.q)).tolist()
+            out[f"sim_mean_shift_{width}_stderr"] = (width * q.std(0, ddof=1) / math.sqrt(len(q))).tolist()
+    if args.json:
+        print(_json(out))
+        return 0
+    cols = [c for c in out if c != "layer"]
+    print(" ".join(f"{c:>24}" for c in ["layer", *cols]))
+    for i in range(args.depth):
+        print(f"{i + 1:>24}" + "".join(f" {out[c][i]:>24.6g}" for c in cols))
+    print("n Var[qhat] = 2 q^2 + V (four-point vertex), E[qhat] = q + mean_shift / n, to leading order in 1/n")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate wide random networks; per-layer q, c, chi1 with error bars")
     _add_network(p, depth=True)
@@ -404,3 +435,13 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", type=device, default=None)
     p.set_defaults(func=cmd_gradients)
+
+    p = sub.add_parser("finite-width", help="1/n corrections: fluctuations of the empirical length across networks")
+    _add_network(p, depth=True)
+    p.add_argument("--q-input", type=finite, default=1.0, help="|x|^2 / d of the input")
+    p.add_argument("--simulate", action="store_true", help="also simulate networks of the given widths")
+    p.add_argument("--widths", type=int_in(1, MAX_WIDTH), nargs="+", default=[32, 128, 512])
+    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=2000, help="independent networks per width")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", type=device, default=None)
+    p.set_defaults(func=cmd_finite_width)

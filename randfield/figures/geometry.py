@@ -23,6 +23,15 @@ def circle_geometry_figure(p: dict):
     ax_l.set(xlabel="layer $l$", ylabel=r"$|\partial_\theta h^l|^2 / N$", title="length$^2$ grows as $\\chi_1^l$")
     ax_k.set(xlabel="layer $l$", ylabel=r"$N\kappa^2$", title="curvature (saturates when $\\chi_1 > 1$)")
     ax_k.legend(fontsize=8)
+    fig.text(
+        0.5,
+        0.005,
+        r"$K^{l+1} = K^l/\chi_1 + 3\chi_2/\chi_1^2$ (Poole et al. 2016): the created curvature $3\chi_2/(\chi_1^2 N)$ "
+        r"per layer is Amari's creation term $\chi_2/n$ (seed 004: 'creation is small!')",
+        ha="center",
+        fontsize=7,
+    )
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig, data
 
 

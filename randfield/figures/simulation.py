@@ -100,3 +100,132 @@ def gradient_norms_figure(p: dict):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig, data
+
+
+@figure_kind
+def finite_width_figure(p: dict):
+    """Finite-width 1/n corrections: n Var[qhat^l] and n (E[qhat^l] - q^l) of simulated tanh nets at
+    several widths against the four-point vertex recursion, and ReLU's exact n Var against L/n."""
+    import matplotlib.pyplot as plt
+
+    from ..finite_width import length_fluctuations
+    from ..montecarlo import SimulationConfig, simulate
+
+    act, sw, sb, depth = p["activation"], float(p["sigma_w2"]), float(p["sigma_b2"]), int(p["depth"])
+    th = length_fluctuations(act, sw, sb, depth)
+    fig, (ax_v, ax_m, ax_r) = plt.subplots(1, 3, figsize=(13, 3.8))
+    layers = np.arange(1, depth + 1)
+    ax_v.plot(layers, th.n_var, "k", label="1/n theory")
+    ax_m.plot(layers, th.mean_shift, "k", label="1/n theory")
+    data = {"theory_n_var": th.n_var, "theory_mean_shift": th.mean_shift}
+    for k, width in enumerate(p["widths"]):
+        cfg = SimulationConfig(
+            act, sw, sb, width=int(width), depth=depth, n_networks=int(p["networks"]), seed=int(p["seed"])
+        )
+        q = simulate(cfg).q[:, :, 0]
+        s = len(q)
+        n_var = width * q.var(0, ddof=1)
+        shift, shift_se = width * (q.mean(0) - th.q), width * q.std(0, ddof=1) / np.sqrt(s)
+        _errorbar(ax_v, layers, n_var, n_var * np.sqrt(2 / (s - 1)), color=f"C{k}", label=f"n = {width}")
+        _errorbar(ax_m, layers, shift, shift_se, color=f"C{k}", label=f"n = {width}")
+        data[str(width)] = {"n_var": n_var, "mean_shift": shift, "mean_shift_stderr": shift_se}
+    n = 64  # relu, sigma_w^2 = 2, sigma_b^2 = 0: exact product of independent layer factors
+    depths = np.arange(1, n + 1)
+    exact = n * ((1 + 2 / n) * (1 + 5 / n) ** (depths - 1) - 1)
+    ax_r.semilogy(depths / n, exact, "C3", label="exact, n = 64")
+    ax_r.semilogy(depths / n, 2 + 5 * (depths - 1), "k--", label="1/n theory: 2 + 5 (L - 1)")
+    ax_v.set(xlabel="layer l", ylabel=r"$n\,$Var[$\hat q^l$]", title=f"{act}: fluctuations of the length")
+    ax_m.set(xlabel="layer l", ylabel=r"$n\,(E[\hat q^l] - q^l)$", title="the 1/n shift of the mean")
+    ax_r.set(xlabel="depth / width  L / n", ylabel=r"relu: $n\,$Var[$\hat q^L$] / $q^2$", title="where 1/n stops")
+    for ax in (ax_v, ax_m, ax_r):
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
+
+
+@figure_kind
+def theory_ii_summary(p: dict):
+    """Summary of the theory-II quantities (domino theorem, backward and dropout mean field, finite width):
+    theory, Monte-Carlo mean +- standard error, width and z-score, as a table (<name>.md) and z-scores."""
+    import matplotlib.pyplot as plt
+
+    from ..backward import gradient_statistics
+    from ..domino import domino
+    from ..dropout import dropout_fixed_point, dropout_propagate
+    from ..finite_width import length_fluctuations
+    from ..montecarlo import SimulationConfig, gradient_norms, jacobian_products, simulate
+    from ..montecarlo.dropout import dropout_correlations
+
+    act, sw, sb, depth, s, seed = (
+        p["activation"],
+        float(p["sigma_w2"]),
+        float(p["sigma_b2"]),
+        int(p["depth"]),
+        int(p["networks"]),
+        int(p["seed"]),
+    )
+    rows = []
+
+    def row(name, theory, samples, width, scale=1.0):
+        samples = np.asarray(samples, dtype=np.float64) * scale
+        mean, se = float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(len(samples)))
+        rows.append(
+            {
+                "quantity": name,
+                "theory": float(theory),
+                "mc": mean,
+                "stderr": se,
+                "width": int(width),
+                "z": (mean - theory) / se,
+            }
+        )
+
+    n = int(p["width"])
+    th = domino(act, sw, sb, depth, n)
+    run = jacobian_products(act, sw, sb, depth, n, n_networks=s, seed=seed)
+    row(f"domino: mean log ‖J_L v‖²/‖v‖², L = {depth}", th.log_mean[-1], run.log_ratio[:, 0, -1], n)
+    row("domino: N x E[cos^2] of two probes, layer 1", n * th.first_cosine_var, run.cosine[:, 0] ** 2, n, scale=n)
+    gs = gradient_statistics(act, sw, sb, depth)
+    g = gradient_norms(act, sw, sb, depth, n, n_networks=s, seed=seed)
+    row(
+        f"gradients: E[(dL/dW^1_ij)^2] / output layer's, L = {depth}", gs.weight_gradient[0], g.weight_gradient[:, 0], n
+    )
+    rho = float(p["rho"])
+    _, cs = dropout_propagate(act, sw, sb, rho, depth)
+    _, c = dropout_correlations(act, sw, sb, rho, depth, n, n_networks=s, seed=seed)
+    row(
+        f"dropout rho = {rho:g}: c^L, L = {depth} (c* = {dropout_fixed_point(act, sw, sb, rho).c:.4f})",
+        cs[-1],
+        c[:, -1],
+        n,
+    )
+    lf = length_fluctuations(act, sw, sb, depth)
+    for width in p["finite_widths"]:
+        cfg = SimulationConfig(act, sw, sb, width=int(width), depth=depth, n_networks=4 * s, seed=seed)
+        q = simulate(cfg).q[:, -1, 0]
+        var, var_se = width * q.var(ddof=1), width * q.var(ddof=1) * np.sqrt(2 / (len(q) - 1))
+        rows.append(
+            {
+                "quantity": f"finite width: n Var[qhat^L], L = {depth}, L/n = {depth / width:.2g}",
+                "theory": float(lf.n_var[-1]),
+                "mc": float(var),
+                "stderr": float(var_se),
+                "width": int(width),
+                "z": float((var - lf.n_var[-1]) / var_se),
+            }
+        )
+    lines = ["| quantity | theory | MC mean ± SE | width | z |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {r['quantity']} | {r['theory']:.5g} | {r['mc']:.5g} ± {r['stderr']:.2g} | {r['width']} | {r['z']:.2f} |"
+        for r in rows
+    ]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1))
+    ax.barh(range(len(rows)), [r["z"] for r in rows], color="C0")
+    ax.set_yticks(range(len(rows)), [f"{r['quantity']} (n = {r['width']})" for r in rows], fontsize=7)
+    ax.axvline(-3, color="k", ls=":")
+    ax.axvline(3, color="k", ls=":")
+    ax.set(xlabel="z = (MC - theory) / SE", title=f"theory II against simulation: {act}, {s} networks")
+    fig.tight_layout()
+    head = f"{act}, sigma_w^2 = {sw:g}, sigma_b^2 = {sb:g}, {s} networks, seed {seed}"
+    head += "; the 1/n theory holds while L/n is small"
+    return fig, {"rows": rows, "markdown": head + "\n\n" + "\n".join(lines) + "\n"}
