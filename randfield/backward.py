@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_positive_int, check_variance
+from ._validation import check_variance
 from .activations import get_activation
 from .gaussian import DEFAULT_ORDER
-from .maps import chi1, length_fixed_point, length_map
+from .maps import chi1, length_fixed_point, length_propagation
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,7 @@ def gradient_statistics(
     act = get_activation(activation)
     sw = float(check_variance(sigma_w2, "sigma_w2", positive=True))
     sb = float(check_variance(sigma_b2, "sigma_b2"))
-    depth = check_positive_int(depth, "depth")
-    q = np.empty(depth)
-    q[0] = sw * float(check_variance(q_input, "q_input", positive=True)) + sb
-    for layer in range(1, depth):
-        q[layer] = length_map(q[layer - 1], act, sw, sb, order=order)
+    q = length_propagation(act, sw, sb, depth, q_input=q_input, order=order)
     c = np.asarray(chi1(act, sw, sb, q=q, order=order), dtype=np.float64)
     # qt^l = prod_{k = l..L-1} chi_1(q^k): the output layer's own phi' never enters
     delta = np.append(np.cumprod(c[-2::-1])[::-1], 1.0) if depth > 1 else np.ones(1)

@@ -42,7 +42,7 @@ from . import expectations as ex
 from ._validation import check_positive_int, check_variance
 from .activations import get_activation
 from .gaussian import DEFAULT_ORDER, gaussian_expectation
-from .maps import length_map
+from .maps import length_propagation
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,8 @@ def domino(
     act = get_activation(activation)
     sw = float(check_variance(sigma_w2, "sigma_w2"))
     sb = float(check_variance(sigma_b2, "sigma_b2"))
-    depth = check_positive_int(depth, "depth")
     width = check_positive_int(width, "width")
-    q = np.empty(depth)
-    q[0] = sw * float(check_variance(q_input, "q_input", positive=True)) + sb
-    for layer in range(1, depth):
-        q[layer] = length_map(q[layer - 1], act, sw, sb, order=order)
+    q = length_propagation(act, sw, sb, depth, q_input=q_input, order=order)
     m2 = ex.derivative_second_moment(act, q, order=order)
     m4 = gaussian_expectation(lambda x: act.dphi(x) ** 4, q, kinks=act.kinks, order=order)
     return DominoTheory(q, sw * m2, m4 / m2**2 - 1, width)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import expectations as ex
-from ._validation import as_float_array, check_correlation, check_variance
+from ._validation import as_float_array, check_correlation, check_positive_int, check_variance
 from .activations import get_activation
 from .gaussian import DEFAULT_ORDER
 from .maps import length_fixed_point
@@ -89,16 +89,16 @@ def dropout_propagate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(q^l, c^l), l = 1..depth, for two inputs of |x|^2 / d = q_input at correlation c_input: the
     first layer sees the inputs (no dropout on them), every later layer dropped activations."""
-    from ._validation import check_positive_int
-
     act = get_activation(activation)
     sw, sb = float(check_variance(sigma_w2, "sigma_w2")), float(check_variance(sigma_b2, "sigma_b2"))
     rho, depth = _keep(rho), check_positive_int(depth, "depth")
-    q, q12 = sw * float(check_variance(q_input, "q_input", positive=True)) + sb, None
+    q = sw * float(check_variance(q_input, "q_input", positive=True)) + sb
     q12 = sw * q_input * float(check_correlation(c_input, "c_input")) + sb
     qs, cs = np.empty(depth), np.empty(depth)
     for layer in range(depth):
         qs[layer], cs[layer] = q, q12 / q
+        if layer + 1 == depth:
+            break
         q, q12 = (
             sw * float(ex.second_moment(act, q, order=order)) / rho + sb,
             sw * float(ex.covariance(act, q, q, q12, order=order)) + sb,

@@ -30,7 +30,7 @@ from . import expectations as ex
 from ._validation import check_positive_int, check_variance
 from .activations import get_activation
 from .gaussian import DEFAULT_ORDER, gaussian_expectation
-from .maps import length_map
+from .maps import length_propagation
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,8 @@ def length_fluctuations(
     """The 1/n statistics of qhat^l for inputs of |x|^2 / d = q_input (see the module docstring)."""
     act = get_activation(activation)
     sw, sb = float(check_variance(sigma_w2, "sigma_w2")), float(check_variance(sigma_b2, "sigma_b2"))
-    depth = check_positive_int(depth, "depth")
-    q = np.empty(depth)
-    q[0] = sw * float(check_variance(q_input, "q_input", positive=True)) + sb
-    for layer in range(1, depth):
-        q[layer] = length_map(q[layer - 1], act, sw, sb, order=order)
-    m = ex.second_moment(act, q, order=order)
-    slope = ex.second_moment_slope(act, q, order=order)
+    q = length_propagation(act, sw, sb, depth, q_input=q_input, order=order)
+    m, slope, _ = ex.moments_1d(act, q, order=order)  # E[phi^2] and its slope from one rule
     curvature = (
         ex.second_moment_slope(act, q * (1 + step), order=order)
         - ex.second_moment_slope(act, q * (1 - step), order=order)

@@ -345,6 +345,21 @@ def critical_sigma_w2(
     return np.where(bad, np.nan, sw).reshape(shape)
 
 
+def length_propagation(
+    activation: ActivationLike, sigma_w2, sigma_b2, depth: int, *, q_input: float = 1.0, order: int = DEFAULT_ORDER
+) -> np.ndarray:
+    """q^l, l = 1..depth, of one input with |x|^2 / d = q_input: q^1 = sigma_w^2 q_input + sigma_b^2
+    (the input layer h^1 = W x + b), then the length map."""
+    act = get_activation(activation)
+    sw, sb = (float(v) for v in _variances(sigma_w2, sigma_b2))
+    depth = check_positive_int(depth, "depth")
+    q = np.empty(depth)
+    q[0] = sw * float(check_variance(q_input, "q_input", positive=True)) + sb
+    for layer in range(1, depth):  # layers are sequential
+        q[layer] = length_map(q[layer - 1], act, sw, sb, order=order)
+    return q
+
+
 class Propagation(NamedTuple):
     """Per-layer statistics of two inputs, layer l = 1..depth on the leading axis."""
 

@@ -55,4 +55,6 @@ class Dense(AbstractBlock):
                     "the standard parameterisation needs the input width: give the previous Dense a width="
                 )
             ntk = sw * state.ntk + state.width * state.nngp + (1.0 if sb > 0 else 0.0)
-        return KernelState(nngp, ntk, sw * state.var1 + sb, sw * state.var2 + sb, self.width, state.symmetric)
+        var1 = sw * state.var1 + sb
+        var2 = var1 if state.var2 is state.var1 else sw * state.var2 + sb  # one batch (x2 = x1): once
+        return KernelState(nngp, ntk, var1, var2, self.width, state.symmetric)

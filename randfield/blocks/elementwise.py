@@ -36,8 +36,10 @@ class Elementwise(AbstractBlock):
     def kernel_map(self, state: KernelState) -> KernelState:
         cov, ntk = kernel_matrices(self.act, state.var1, state.var2, state.nngp, order=self.order, ntk=state.ntk)
         cf = self.act.closed_form
-        if cf is not None:  # internal variances need no validation: this runs once per row block and layer
-            var1, var2 = (cf.covariance(v, v, v) for v in (state.var1, state.var2))
-        else:
-            var1, var2 = (second_moment(self.act, v, order=self.order) for v in (state.var1, state.var2))
+
+        def moment(v):  # closed forms skip the validation: this runs once per row block and layer
+            return cf.covariance(v, v, v) if cf is not None else second_moment(self.act, v, order=self.order)
+
+        var1 = moment(state.var1)
+        var2 = var1 if state.var2 is state.var1 else moment(state.var2)  # one batch: once
         return KernelState(cov, ntk, var1, var2, state.width, state.symmetric)

@@ -133,3 +133,16 @@ def nonnegative(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
     return value
+
+
+def add_simulation_options(p, what: str, *, samples: int, width: int | None = None, widths=None) -> None:
+    """--simulate (also `what`), the simulated --width or --widths (neither when both are None: the command
+    has its own --width), --samples, --seed, --device."""
+    p.add_argument("--simulate", action="store_true", help=f"also {what}")
+    if widths is not None:
+        p.add_argument("--widths", type=int_in(1, MAX_WIDTH), nargs="+", default=widths, help="simulated widths")
+    elif width is not None:
+        p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=width, help="simulated width N")
+    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=samples, help="independent networks (per width)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", type=device, default=None, help="cuda, cpu, ... (default: cuda when available)")

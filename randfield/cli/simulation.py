@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import MAX_COUNT, MAX_DEPTH, MAX_WIDTH, _add_network, _json, _range, device, finite, int_in, output_path
+from ._common import (
+    MAX_COUNT,
+    MAX_DEPTH,
+    MAX_WIDTH,
+    _add_network,
+    _json,
+    _range,
+    add_simulation_options,
+    device,
+    finite,
+    int_in,
+    output_path,
+)
 
 
 def _simulation_config(args, **fields):
@@ -420,28 +432,17 @@ def register(sub) -> None:
     _add_network(p, depth=True)
     p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=512, help="network width N")
     p.add_argument("--q-input", type=finite, default=1.0, help="|x|^2 / d of the input")
-    p.add_argument("--simulate", action="store_true", help="also simulate Jacobian products of random nets")
-    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=256, help="independent networks")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", type=device, default=None)
+    add_simulation_options(p, "simulate Jacobian products of random nets", samples=256)
     p.set_defaults(func=cmd_domino)
 
     p = sub.add_parser("gradients", help="backward mean field: gradient second moments per layer, gradient depth scale")
     _add_network(p, depth=True)
     p.add_argument("--q-input", type=finite, default=1.0, help="|x|^2 / d of the input")
-    p.add_argument("--simulate", action="store_true", help="also back-propagate through random nets")
-    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=256, help="simulated width N")
-    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=32, help="independent networks")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", type=device, default=None)
+    add_simulation_options(p, "back-propagate through random nets", width=256, samples=32)
     p.set_defaults(func=cmd_gradients)
 
     p = sub.add_parser("finite-width", help="1/n corrections: fluctuations of the empirical length across networks")
     _add_network(p, depth=True)
     p.add_argument("--q-input", type=finite, default=1.0, help="|x|^2 / d of the input")
-    p.add_argument("--simulate", action="store_true", help="also simulate networks of the given widths")
-    p.add_argument("--widths", type=int_in(1, MAX_WIDTH), nargs="+", default=[32, 128, 512])
-    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=2000, help="independent networks per width")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", type=device, default=None)
+    add_simulation_options(p, "simulate networks of the given widths", widths=[32, 128, 512], samples=2000)
     p.set_defaults(func=cmd_finite_width)

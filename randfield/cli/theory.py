@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import MAX_COUNT, MAX_DEPTH, MAX_GRID, MAX_WIDTH, _add_network, _json, _range, finite, int_in, output_path
+from ._common import (
+    MAX_DEPTH,
+    MAX_GRID,
+    _add_network,
+    _json,
+    _range,
+    add_simulation_options,
+    finite,
+    int_in,
+    output_path,
+)
 
 
 def _summary(activation, sw, sb) -> dict:
@@ -133,6 +143,7 @@ def cmd_dropout(args) -> int:
             n_networks=args.samples,
             c_input=args.c_input,
             seed=args.seed,
+            device=args.device,
         )
         out["c_at_depth_sim"] = float(c_sim[:, -1].mean())
         out["c_at_depth_stderr"] = float(c_sim[:, -1].std(ddof=1) / math.sqrt(len(c_sim)))
@@ -184,8 +195,5 @@ def register(sub) -> None:
     _add_network(p, depth=True)
     p.add_argument("--keep", type=finite, required=True, help="keep probability rho in (0, 1)")
     p.add_argument("--c-input", type=finite, default=0.5, help="correlation of the two inputs")
-    p.add_argument("--simulate", action="store_true", help="also simulate dropped-out networks")
-    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=512)
-    p.add_argument("--samples", type=int_in(2, MAX_COUNT), default=16, help="independent networks")
-    p.add_argument("--seed", type=int, default=0)
+    add_simulation_options(p, "simulate dropped-out networks", width=512, samples=16)
     p.set_defaults(func=cmd_dropout)

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .._validation import check_positive_int, check_variance
-from ..activations import get_activation
-from .empirical import default_device
+from .empirical import random_nets
 
 
 @dataclass(frozen=True)
@@ -43,13 +41,9 @@ def gradient_norms(
 ) -> GradientNorms:
     """S random nets (see `randfield.backward`) at one input with |x|^2 / d = q_input, loss <g, h^L>
     with g ~ N(0, I): per-layer mean squares of the activation and weight gradients."""
-    act = get_activation(activation)
-    sw, sb = float(check_variance(sigma_w2, "sigma_w2")), float(check_variance(sigma_b2, "sigma_b2"))
-    depth, width = check_positive_int(depth, "depth"), check_positive_int(width, "width")
-    s = check_positive_int(n_networks, "n_networks")
-    device = torch.device(device) if device is not None else default_device()
-    tdtype = getattr(torch, dtype)
-    gen = torch.Generator(device=device).manual_seed(seed)
+    act, sw, sb, depth, width, s, device, tdtype, gen = random_nets(
+        activation, sigma_w2, sigma_b2, depth, width, n_networks, seed, device, dtype
+    )
 
     def weights(fan_in):
         return torch.randn(s, width, fan_in, generator=gen, device=device, dtype=tdtype) * math.sqrt(sw / fan_in)

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .._validation import check_positive_int, check_variance
-from ..activations import get_activation
-from .empirical import default_device
+from .._validation import check_positive_int
+from .empirical import random_nets
 from .engine import _gram_product
 
 
@@ -47,17 +46,14 @@ def jacobian_products(
     b ~ N(0, sigma_b^2)) at one input with |x|^2 / d = q_input, carrying n_probes >= 2 orthonormal
     probes through B^l = W^{l+1} diag(phi'(h^l)); probes are renormalised every layer and their log
     norms accumulated, so any depth stays finite."""
-    act = get_activation(activation)
-    sw, sb = float(check_variance(sigma_w2, "sigma_w2")), float(check_variance(sigma_b2, "sigma_b2"))
-    depth, width = check_positive_int(depth, "depth"), check_positive_int(width, "width")
-    s, p = check_positive_int(n_networks, "n_networks"), check_positive_int(n_probes, "n_probes")
+    act, sw, sb, depth, width, s, device, tdtype, gen = random_nets(
+        activation, sigma_w2, sigma_b2, depth, width, n_networks, seed, device, dtype
+    )
+    p = check_positive_int(n_probes, "n_probes")
     if p < 2:
         raise ValueError(f"n_probes must be >= 2 (the cosine needs a pair), got {p}")
     if p > width:
         raise ValueError(f"n_probes must be <= width = {width} to be orthonormal, got {p}")
-    device = torch.device(device) if device is not None else default_device()
-    tdtype = getattr(torch, dtype)
-    gen = torch.Generator(device=device).manual_seed(seed)
 
     def randn(*shape):
         return torch.randn(*shape, generator=gen, device=device, dtype=tdtype)

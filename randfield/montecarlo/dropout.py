@@ -8,9 +8,7 @@ import math
 import numpy as np
 import torch
 
-from .._validation import check_positive_int, check_variance
-from ..activations import get_activation
-from .empirical import default_device
+from .empirical import random_nets
 from .engine import _gram_product, great_circle_inputs
 
 
@@ -33,13 +31,10 @@ def dropout_correlations(
     """(q, c), each (S, depth): the first input's |h^l|^2 / N and the two inputs' correlation per layer."""
     from ..dropout import _keep
 
-    act = get_activation(activation)
-    sw, sb = float(check_variance(sigma_w2, "sigma_w2")), float(check_variance(sigma_b2, "sigma_b2"))
-    rho, depth, width = _keep(rho), check_positive_int(depth, "depth"), check_positive_int(width, "width")
-    s = check_positive_int(n_networks, "n_networks")
-    device = torch.device(device) if device is not None else default_device()
-    tdtype = getattr(torch, dtype)
-    gen = torch.Generator(device=device).manual_seed(seed)
+    rho = _keep(rho)
+    act, sw, sb, depth, width, s, device, tdtype, gen = random_nets(
+        activation, sigma_w2, sigma_b2, depth, width, n_networks, seed, device, dtype
+    )
     x = torch.as_tensor(great_circle_inputs(2, d, q_input, c_input), device=device, dtype=tdtype).expand(s, 2, d)
 
     def layer(rows, fan_in):

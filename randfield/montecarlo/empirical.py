@@ -21,6 +21,36 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+class RandomNets(NamedTuple):
+    """The validated settings of a Monte-Carlo run over S random nets and its seeded generator."""
+
+    act: Activation
+    sigma_w2: float
+    sigma_b2: float
+    depth: int
+    width: int
+    n_networks: int
+    device: torch.device
+    dtype: torch.dtype
+    generator: torch.Generator
+
+
+def random_nets(activation, sigma_w2, sigma_b2, depth, width, n_networks, seed, device, dtype) -> RandomNets:
+    """Check a run's arguments (ValueError naming the parameter); device None means CUDA when present."""
+    device = torch.device(device) if device is not None else default_device()
+    return RandomNets(
+        get_activation(activation),
+        float(check_variance(sigma_w2, "sigma_w2")),
+        float(check_variance(sigma_b2, "sigma_b2")),
+        check_positive_int(depth, "depth"),
+        check_positive_int(width, "width"),
+        check_positive_int(n_networks, "n_networks"),
+        device,
+        getattr(torch, dtype),
+        torch.Generator(device=device).manual_seed(seed),
+    )
+
+
 class MonteCarloEstimate(NamedTuple):
     """Mean over independent networks and its standard error (std / sqrt(n_networks))."""
 
