@@ -6,8 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from randfield.finite_width import length_fluctuations
+from randfield.finite_width import length_fluctuations, ntk_fluctuations
 from randfield.montecarlo import SimulationConfig, simulate
+from randfield.montecarlo.ntk_fluctuations import ntk_diagonal
 
 
 def test_relu_and_linear_vertices_are_the_leading_order_of_exact_products():
@@ -55,3 +56,49 @@ def test_bad_input_names_the_parameter():
         length_fluctuations("tanh", 1.5, 0.05, 0)
     with pytest.raises(ValueError, match="width must be an integer >= 1"):
         length_fluctuations("tanh", 1.5, 0.05, 3).mean(0)
+
+
+def test_ntk_fluctuation_coefficients_by_hand():
+    # relu: per-layer constants 5, 5, 1 -> n Var / E^2 = L (11 L + 7) / (3 (L + 1)); linear: 2, 2, 0
+    for depth in (1, 2, 7, 40):
+        th = ntk_fluctuations("relu", 2.0, depth, 100)
+        assert (th.forward, th.backward, th.cross) == pytest.approx((5.0, 5.0, 1.0), rel=1e-12)
+        assert th.leading * 100 == pytest.approx(depth * (11 * depth + 7) / (3 * (depth + 1)), rel=1e-12)
+        lin = ntk_fluctuations("linear", 0.7, depth, 100)  # any sigma_w^2: the ratio is scale-free
+        k = np.arange(1, depth + 1)
+        assert lin.leading * 100 == pytest.approx(2 * np.sum((depth + 1 - k) ** 2 + k**2) / (depth + 1) ** 2)
+    # the resummation agrees with the 1/n theory to first order and exceeds it beyond
+    big = ntk_fluctuations("relu", 2.0, 10, 10**8)
+    assert big.resummed == pytest.approx(big.leading, rel=1e-6)
+    deep = ntk_fluctuations("relu", 2.0, 64, 64)
+    assert deep.resummed > 2 * deep.leading
+
+
+@pytest.mark.parametrize("activation, sigma_w2", [("relu", 2.0), ("linear", 1.0), ("leaky_relu", 1.5)])
+def test_ntk_relative_variance_matches_the_1_over_n_theory(activation, sigma_w2):
+    width, depth, networks = 128, 2, 4000
+    mc = ntk_diagonal(activation, sigma_w2, depth, width, n_networks=networks, seed=0)
+    th = ntk_fluctuations(activation, sigma_w2, depth, width)
+    mean_se = mc.theta.std(ddof=1) / math.sqrt(networks)
+    assert abs(mc.theta.mean() - 1) < 3 * mean_se + 2 / width  # E[Theta] = Theta_inf (1 + O(1/n))
+    ratio, se = mc.relative_variance()
+    assert abs(ratio - th.leading) < 3 * se + 2 * depth**2 / width**2  # + the O((L/n)^2) of the next order
+
+
+def test_ntk_fluctuations_grow_faster_than_the_1_over_n_theory_when_depth_is_comparable_to_width():
+    width, depth = 32, 16
+    mc = ntk_diagonal("relu", 2.0, depth, width, n_networks=4000, seed=1)
+    th = ntk_fluctuations("relu", 2.0, depth, width)
+    low = np.quantile(mc.theta, 0.1)
+    assert low < 0.6  # one net in ten has under 60 % of the infinite-width kernel
+    ratio, se = mc.relative_variance()
+    assert ratio - 3 * se > th.leading  # the linear-in-L/n theory underestimates
+
+
+def test_ntk_fluctuations_refuse_what_they_do_not_cover():
+    with pytest.raises(ValueError, match="activation"):
+        ntk_fluctuations("tanh", 1.0, 3, 64)
+    with pytest.raises(ValueError, match="width"):
+        ntk_fluctuations("relu", 2.0, 3, 0)
+    with pytest.raises(ValueError, match="depth"):
+        ntk_fluctuations("relu", 2.0, 0, 8)
