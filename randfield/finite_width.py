@@ -98,7 +98,9 @@ class NTKFluctuations:
     cross: float
 
 
-def ntk_fluctuations(activation, sigma_w2: float, depth: int, width: int, *, order: int = DEFAULT_ORDER) -> NTKFluctuations:
+def ntk_fluctuations(
+    activation, sigma_w2: float, depth: int, width: int, *, order: int = DEFAULT_ORDER
+) -> NTKFluctuations:
     """Relative variance of the diagonal NTK of a width-n net with `depth` = L hidden layers at
     sigma_b^2 = 0, for a positively homogeneous phi (ReLU, leaky ReLU, linear).
 

@@ -99,7 +99,7 @@ def test_gradient_descent_diverges_from_its_start_above_two_over_lambda_max():
     th = fisher_statistics("tanh", 3.0, 0.64, 3, width, n_inputs=t)
     probe = teacher_descent("tanh", 3.0, 0.64, 3, width, [th.learning_rate_bound], n_inputs=t, steps=1)
     bound = 2 / probe.lambda_max
-    assert bound == pytest.approx(th.learning_rate_bound, rel=0.1)  # theory predicts the student's own (one net: ~5% spread)
+    assert bound == pytest.approx(th.learning_rate_bound, rel=0.1)  # the student's own (one net: ~5% spread)
     run = teacher_descent("tanh", 3.0, 0.64, 3, width, [0.9 * bound, 1.2 * bound], n_inputs=t, steps=60)
     below, above = run.losses
     assert np.all(np.diff(below) <= 1e-12 * below[0])  # monotone below the bound

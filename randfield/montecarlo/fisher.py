@@ -26,7 +26,8 @@ _CHUNK_BYTES = 2**28  # weights of the networks simulated together
 class FisherSpectra:
     """Per network (shape (S,)): the FIM's mean eigenvalue tr F / P, second moment tr F^2 / P, largest
     eigenvalue, mean of its C largest (the C-fold lambda_max of the theory splits by O(sqrt M) at finite
-    width, so the largest alone is biased up by O(1/sqrt M) relative, their mean only by O(1/M)), and the NTK J J^T / M's largest eigenvalue and mean bulk eigenvalue (NaN when T = 1)."""
+    width, so the largest alone is biased up by O(1/sqrt M) relative, their mean only by O(1/M)), and the
+    NTK J J^T / M's largest eigenvalue and mean bulk eigenvalue (NaN when T = 1)."""
 
     mean: np.ndarray
     second_moment: np.ndarray
