@@ -99,7 +99,7 @@ class NTKFluctuations:
 
 
 def ntk_fluctuations(
-    activation, sigma_w2: float, depth: int, width: int, *, order: int = DEFAULT_ORDER
+    activation, sigma_w2: float, depth: int, width: int, *, sigma_b2: float = 0.0, order: int = DEFAULT_ORDER
 ) -> NTKFluctuations:
     """Relative variance of the diagonal NTK of a width-n net with `depth` = L hidden layers at
     sigma_b^2 = 0, for a positively homogeneous phi (ReLU, leaky ReLU, linear).
@@ -131,6 +131,8 @@ def ntk_fluctuations(
             f"got {act.name}"
         )
     check_variance(sigma_w2, "sigma_w2", positive=True)  # the ratio does not depend on it (homogeneity)
+    if float(check_variance(sigma_b2, "sigma_b2")) != 0.0:
+        raise ValueError(f"sigma_b2: the NTK fluctuation theory holds without biases (sigma_b2 = 0), got {sigma_b2!r}")
     depth, n = check_positive_int(depth, "depth"), check_positive_int(width, "width")
 
     def moment(f):

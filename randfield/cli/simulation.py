@@ -16,6 +16,7 @@ from ._common import (
     finite,
     int_in,
     output_path,
+    positive,
 )
 
 
@@ -367,6 +368,95 @@ def cmd_finite_width(args) -> int:
     return 0
 
 
+def cmd_fisher(args) -> int:
+    from ..fisher import fisher_statistics
+
+    th = fisher_statistics(
+        args.activation, args.sigma_w2, args.sigma_b2, args.depth, args.width,
+        n_outputs=args.outputs, n_inputs=args.train_inputs, alpha_input=args.alpha_input, q_input=args.q_input,
+    )  # fmt: skip
+    names = ("mean", "second_moment", "max", "ntk_max", "ntk_bulk")
+    out = {"kappa1": th.kappa1, "kappa2": th.kappa2, "alpha": th.alpha, "learning_rate_bound": th.learning_rate_bound}
+    out |= {name: getattr(th, name) for name in names}
+    if args.simulate:
+        from ..montecarlo.fisher import fisher_spectra
+
+        mc = fisher_spectra(
+            args.activation, args.sigma_w2, args.sigma_b2, args.depth, args.width, n_outputs=args.outputs,
+            n_inputs=args.train_inputs, n_networks=args.samples, alpha_input=args.alpha_input,
+            q_input=args.q_input, seed=args.seed, device=args.device,
+        )  # fmt: skip
+        for name in (*names, "top_mean"):
+            out[f"sim_{name}"], out[f"sim_{name}_stderr"] = mc.estimate(name)
+    if args.descent:
+        from ..montecarlo.fisher import teacher_descent
+
+        run = teacher_descent(
+            args.activation, args.sigma_w2, args.sigma_b2, args.depth, args.width,
+            [r * th.learning_rate_bound for r in args.descent], n_outputs=args.outputs,
+            n_inputs=args.train_inputs, steps=args.steps, seed=args.seed, device=args.device,
+        )  # fmt: skip
+        out["descent"] = [
+            {"ratio": r, "learning_rate": float(e), "peak_loss": float(loss.max() / loss[0]),
+             "final_loss": float(loss[-1] / loss[0])}
+            for r, e, loss in zip(args.descent, run.learning_rates, run.losses)
+        ]  # fmt: skip
+        out["student_lambda_max"] = run.lambda_max
+    if args.json:
+        print(_json(out))
+        return 0
+    print(f"kappa_1 = {th.kappa1:.6g}, kappa_2 = {th.kappa2:.6g}, alpha = {th.alpha:g} (P ~ alpha M^2)")
+    for name in names:
+        line = f"{name:>14} {out[name]:>14.6g}"
+        if args.simulate:
+            line += f"   simulated {out['sim_' + name]:.6g} +- {out['sim_' + name + '_stderr']:.2g}"
+        print(line)
+    if args.simulate:
+        print(f"{'top_mean':>14} {'':>14}   simulated {out['sim_top_mean']:.6g} +- {out['sim_top_mean_stderr']:.2g}")
+    print(f"learning-rate bound 2/lambda_max = {th.learning_rate_bound:.6g} (Karakida, Akaho & Amari 2019, Theorem 1)")
+    if args.descent:
+        print(f"student's own lambda_max = {run.lambda_max:.6g}; gradient descent from it towards a random teacher:")
+        for row in out["descent"]:
+            print(
+                f"  eta = {row['ratio']:g} x bound: peak loss / start {row['peak_loss']:.3g}, "
+                f"final / start {row['final_loss']:.3g}"
+            )
+    return 0
+
+
+def cmd_ntk_fluctuations(args) -> int:
+    from ..finite_width import ntk_fluctuations
+
+    rows = []
+    for width in args.widths:
+        th = ntk_fluctuations(args.activation, args.sigma_w2, args.depth, width, sigma_b2=args.sigma_b2)
+        row = {"width": width, "depth": args.depth, "leading": th.leading, "resummed": th.resummed}
+        if args.simulate:
+            import numpy as np
+
+            from ..montecarlo.ntk_fluctuations import ntk_diagonal
+
+            mc = ntk_diagonal(
+                args.activation, args.sigma_w2, args.depth, width, n_networks=args.samples, seed=args.seed,
+                device=args.device,
+            )  # fmt: skip
+            row["sim"], row["sim_stderr"] = mc.relative_variance()
+            row["sim_q10"], row["sim_q90"] = (float(v) for v in np.quantile(mc.theta, [0.1, 0.9]))
+        rows.append(row)
+    if args.json:
+        print(_json(rows))
+        return 0
+    cols = list(rows[0])
+    print(" ".join(f"{c:>12}" for c in cols))
+    for row in rows:
+        print(" ".join(f"{row[c]:>12.6g}" for c in cols))
+    print(
+        "Var[Theta(x,x)] / E[Theta]^2: leading = the 1/n theory, resummed = product of layer factors "
+        "(~ exp(c L/n), Hanin & Nica 2020); sim_q10/q90: quantiles of Theta / Theta_inf"
+    )
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate wide random networks; per-layer q, c, chi1 with error bars")
     _add_network(p, depth=True)
@@ -446,3 +536,23 @@ def register(sub) -> None:
     p.add_argument("--q-input", type=finite, default=1.0, help="|x|^2 / d of the input")
     add_simulation_options(p, "simulate networks of the given widths", widths=[32, 128, 512], samples=2000)
     p.set_defaults(func=cmd_finite_width)
+
+    p = sub.add_parser("fisher", help="Fisher information of random nets: m_lambda, s_lambda, lambda_max, 2/lambda_max")
+    _add_network(p, depth=True)
+    p.add_argument("--width", type=int_in(1, MAX_WIDTH), default=512, help="hidden width M")
+    p.add_argument("--outputs", type=int_in(1, 4096), default=1, help="number C of linear outputs")
+    p.add_argument("--train-inputs", type=int_in(1, 4096), default=8, help="number T of i.i.d. Gaussian inputs")
+    p.add_argument("--alpha-input", type=positive, default=1.0, help="input width / M")
+    p.add_argument("--q-input", type=positive, default=1.0, help="variance of an input coordinate")
+    p.add_argument(
+        "--descent", type=positive, nargs="+", metavar="RATIO",
+        help="also run gradient descent towards a random teacher at these multiples of 2/lambda_max",
+    )  # fmt: skip
+    p.add_argument("--steps", type=int_in(1, 100000), default=200, help="gradient-descent steps")
+    add_simulation_options(p, "measure the spectra of random nets", samples=16)
+    p.set_defaults(func=cmd_fisher, depth=3)
+
+    p = sub.add_parser("ntk-fluctuations", help="finite-width NTK: Var[Theta(x,x)] / E[Theta]^2 against L/n (ReLU)")
+    _add_network(p, depth=True)
+    add_simulation_options(p, "measure Theta(x,x) of random nets", widths=[32, 64, 128], samples=2000)
+    p.set_defaults(func=cmd_ntk_fluctuations, activation="relu", depth=8)
