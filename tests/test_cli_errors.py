@@ -79,7 +79,7 @@ CASES = [
     (["fisher", "--sigma-w2", "1", "--descent", "-1"], "argument --descent: must be > 0"),
     (["fisher", "--sigma-w2", "0"], "sigma_w2 must be > 0"),
     (["ntk-fluctuations", "--sigma-w2", "1", "--activation", "tanh"], "activation: the NTK fluctuation theory needs"),
-    (["ntk-fluctuations", "--sigma-w2", "2", "--sigma-b2", "0.1"], "sigma_b2: the NTK fluctuation theory holds without"),
+    (["ntk-fluctuations", "--sigma-w2", "2", "--sigma-b2", "0.1"], "sigma_b2: the NTK fluctuation theory holds"),
     (["ntk-fluctuations", "--sigma-w2", "2", "--widths", "0"], "argument --widths: must be an integer in"),
     (
         ["domino", "--sigma-w2", "1", "--simulate", "--samples", "1"],
