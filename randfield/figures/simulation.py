@@ -144,17 +144,74 @@ def finite_width_figure(p: dict):
 
 
 @figure_kind
+def ntk_fluctuations_figure(p: dict):
+    """Finite-width NTK (ReLU, no biases): Var[Theta(x,x)] / E[Theta]^2 of simulated nets (points, +- 1 s.e.)
+    against L/n with the 1/n theory and its product resummation (lines), and the 10-90 % band of one
+    network's Theta / Theta_inf: where L/n is not small no single network has the infinite-width kernel."""
+    import matplotlib.pyplot as plt
+
+    from ..finite_width import ntk_fluctuations
+    from ..montecarlo.ntk_fluctuations import ntk_diagonal
+
+    act, sw, s, seed = p["activation"], float(p["sigma_w2"]), int(p["networks"]), int(p["seed"])
+    fig, (ax_v, ax_n, ax_q) = plt.subplots(1, 3, figsize=(14, 4))
+    data = {}
+    for k, width in enumerate(int(w) for w in p["widths"]):
+        depths = sorted({max(1, round(r * width)) for r in p["depth_ratios"]})
+        x = np.array(depths) / width
+        th = [ntk_fluctuations(act, sw, d, width) for d in depths]
+        runs = [ntk_diagonal(act, sw, d, width, n_networks=s, seed=seed) for d in depths]
+        est = np.array([r.relative_variance() for r in runs])
+        quant = np.array([np.quantile(r.theta, [0.1, 0.5, 0.9]) for r in runs])
+        color = f"C{k}"
+        _errorbar(ax_v, x, est[:, 0], est[:, 1], color=color, label=f"simulated, n = {width}")
+        ax_v.plot(x, [t.leading for t in th], color=color, ls="--")
+        ax_v.plot(x, [t.resummed for t in th], color=color)
+        ax_q.fill_between(x, quant[:, 0], quant[:, 2], color=color, alpha=0.2, label=f"10-90 %, n = {width}")
+        ax_q.plot(x, quant[:, 1], color=color, marker=".")
+        data[str(width)] = {
+            "depths": depths,
+            "relative_variance": est,
+            "leading": [t.leading for t in th],
+            "resummed": [t.resummed for t in th],
+            "quantiles_10_50_90": quant,
+        }
+    widths = np.array([int(w) for w in p["convergence_widths"]])
+    for k, depth in enumerate(int(d) for d in p["fixed_depths"]):  # n Var/E^2 -> the 1/n coefficient
+        est = np.array([ntk_diagonal(act, sw, depth, n, n_networks=s, seed=seed).relative_variance() for n in widths])
+        coef = ntk_fluctuations(act, sw, depth, 1).leading  # width 1: the coefficient itself
+        _errorbar(ax_n, widths, widths * est[:, 0], widths * est[:, 1], color=f"C{k + 4}", label=f"L = {depth}")
+        ax_n.axhline(coef, color=f"C{k + 4}", ls="--")
+        data[f"depth_{depth}"] = {"widths": widths, "n_relative_variance": widths[:, None] * est, "coefficient": coef}
+    ax_v.set(xscale="log", yscale="log", xlabel="L / n", ylabel=r"Var[$\Theta$] / E[$\Theta$]$^2$")
+    ax_v.set_title("dashed: 1/n theory; solid: product resummation", fontsize=9)
+    ax_n.set(xscale="log", yscale="log", xlabel="width n", ylabel=r"n Var[$\Theta$] / E[$\Theta$]$^2$")
+    ax_n.set_title("fixed depth: n x relative variance -> the 1/n coefficient (dashed)", fontsize=9)
+    ax_q.axhline(1.0, color="k", lw=0.8)
+    ax_q.set(xscale="log", xlabel="L / n", ylabel=r"$\Theta(x,x)\,/\,\Theta_\infty$ of one network")
+    ax_q.set_title("median and 10-90 % of single networks", fontsize=9)
+    for ax in (ax_v, ax_n, ax_q):
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig, data
+
+
+@figure_kind
 def theory_ii_summary(p: dict):
-    """Summary of the theory-II quantities (domino theorem, backward and dropout mean field, finite width):
+    """Summary of the theory-II quantities (domino theorem, backward and dropout mean field, finite width,
+    Fisher information, NTK fluctuations):
     theory, Monte-Carlo mean +- standard error, width and z-score, as a table (<name>.md) and z-scores."""
     import matplotlib.pyplot as plt
 
     from ..backward import gradient_statistics
     from ..domino import domino
     from ..dropout import dropout_fixed_point, dropout_propagate
-    from ..finite_width import length_fluctuations
+    from ..finite_width import length_fluctuations, ntk_fluctuations
+    from ..fisher import fisher_statistics
     from ..montecarlo import SimulationConfig, gradient_norms, jacobian_products, simulate
     from ..montecarlo.dropout import dropout_correlations
+    from ..montecarlo.fisher import fisher_spectra
+    from ..montecarlo.ntk_fluctuations import ntk_diagonal
 
     act, sw, sb, depth, s, seed = (
         p["activation"],
@@ -214,6 +271,25 @@ def theory_ii_summary(p: dict):
                 "z": float((var - lf.n_var[-1]) / var_se),
             }
         )
+    fw = int(p["fisher_width"])  # the FIM's finite-width bias is ~ 10/M relative: a wider net
+    fs = fisher_statistics(act, sw, sb, 3, fw, n_inputs=8)
+    fm = fisher_spectra(act, sw, sb, 3, fw, n_inputs=8, n_networks=max(2, s // 8), seed=seed)
+    for name, label in (("mean", "m_lambda"), ("second_moment", "s_lambda"), ("max", "lambda_max")):
+        row(f"Fisher (Karakida et al.): {label}, 3 hidden layers, T = 8", getattr(fs, name), getattr(fm, name), fw)
+    row("Fisher: NTK bulk eigenvalue alpha (kappa_1 - kappa_2)", fs.ntk_bulk, fm.ntk_bulk, fw)
+    nw, nd = int(p["ntk_width"]), int(p["ntk_depth"])
+    nf = ntk_fluctuations("relu", 2.0, nd, nw)
+    ratio, ratio_se = ntk_diagonal("relu", 2.0, nd, nw, n_networks=16 * s, seed=seed).relative_variance()
+    rows.append(
+        {
+            "quantity": f"NTK fluctuations (relu): Var[Theta]/E[Theta]^2, L = {nd}, 1/n theory",
+            "theory": nf.leading,
+            "mc": ratio,
+            "stderr": ratio_se,
+            "width": nw,
+            "z": (ratio - nf.leading) / ratio_se,
+        }
+    )
     lines = ["| quantity | theory | MC mean ± SE | width | z |", "|---|---|---|---|---|"]
     lines += [
         f"| {r['quantity']} | {r['theory']:.5g} | {r['mc']:.5g} ± {r['stderr']:.2g} | {r['width']} | {r['z']:.2f} |"
