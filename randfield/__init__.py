@@ -25,6 +25,9 @@ from .blocks import nngp as nngp
 from .blocks import ntk as ntk
 from .domino import DominoTheory as DominoTheory
 from .domino import domino as domino
+from .finite_width import ntk_fluctuations as ntk_fluctuations
+from .fisher import FisherStatistics as FisherStatistics
+from .fisher import fisher_statistics as fisher_statistics
 from .maps import DepthScales as DepthScales
 from .maps import NoFixedPointError as NoFixedPointError
 from .maps import Propagation as Propagation
