@@ -72,16 +72,24 @@ class Dopri5(AbstractAdaptiveIntegrator):
         return float(torch.sqrt(torch.mean((err.detach() / scale.detach()) ** 2)))
 
     def _initial_step(self, system, u, f0, span: float) -> float:
+        u, f0 = u.detach(), f0.detach()
         scale = self.atol + self.rtol * u.abs()
         d0 = float(torch.sqrt(torch.mean((u.detach() / scale) ** 2)))
         d1 = float(torch.sqrt(torch.mean((f0.detach() / scale) ** 2)))
         h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-        f1 = system.vector_field(u + h0 * f0)
+        with torch.no_grad():
+            f1 = system.vector_field(u + h0 * f0)
         d2 = float(torch.sqrt(torch.mean(((f1 - f0).detach() / scale) ** 2))) / h0
         h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** (1 / 5)
         return min(100 * h0, h1, span)
 
-    def integrate(self, system, u0, t):
+    @property
+    def tableau(self):
+        """(a, b) of the propagated 5th-order method, for replaying accepted steps."""
+        return _A, _B5
+
+    def integrate(self, system, u0, t, record: list | None = None):
+        """`record`, when given, receives (interval, step size, accepted, start state) for every attempted step."""
         out, u = [u0], u0
         if t.numel() == 1:
             return u0[None]
@@ -89,17 +97,22 @@ class Dopri5(AbstractAdaptiveIntegrator):
         f = system.vector_field(u)
         h = self.first_step or self._initial_step(system, u, f, t_list[-1] - t_list[0])
         time, n_steps = t_list[0], 0
-        for t_out in t_list[1:]:
+        for interval, t_out in enumerate(t_list[1:]):
             while time < t_out:
                 n_steps += 1
                 if n_steps > self.max_steps:
-                    raise StepSizeError(f"dopri5 took more than max_steps={self.max_steps} steps (stiff system?)")
+                    raise StepSizeError(
+                        f"dopri5 took more than max_steps={self.max_steps} steps and reached t = {time:.6g} "
+                        f"of {t_list[-1]:.6g} (stiff system, or tolerances too tight?)"
+                    )
                 step = min(h, t_out - time)
                 last = step >= t_out - time - 1e-12 * max(1.0, abs(t_out))
                 u_new, f_new, err = self._attempt(system, u, f, step)
                 ratio = self._error_ratio(u, u_new, err)
                 if not ratio == ratio:  # NaN
                     raise StepSizeError(f"dopri5 produced NaN at t = {time:.6g}")
+                if record is not None:
+                    record.append((interval, step, ratio <= 1.0, u))
                 if ratio <= 1.0:
                     u, f = u_new, f_new
                     time = t_out if last else time + step

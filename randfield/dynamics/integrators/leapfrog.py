@@ -28,5 +28,9 @@ class Leapfrog(AbstractIntegrator):
         p = p + (dt / 2) * system.force(q)
         return torch.cat([q, p], dim=-1)
 
+    def inverse_step(self, system, u, dt):
+        """The exact algebraic inverse of `step` (leapfrog is symmetric: a step of -dt undoes one of dt)."""
+        return self.step(system, u, -dt)
+
 
 register_integrator(Leapfrog, "verlet", "stormer_verlet")

@@ -40,6 +40,10 @@ class ExplicitRungeKutta(AbstractIntegrator):
     def step(self, system, u, dt):
         return combine(u, dt, self.b, stages(system, u, dt, self.a))
 
+    @property
+    def tableau(self):
+        return self.a, self.b
+
     def __call__(self):  # registry factories are called with the options; tableaux take none
         return self
 
