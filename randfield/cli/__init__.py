@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from . import dynamics, figures, kernels, simulation, theory
+from . import continuous, dynamics, figures, kernels, simulation, theory
 from ._common import Parser
 
-FAMILIES = (theory, kernels, simulation, figures, dynamics)  # a new family: a module with register(sub)
+FAMILIES = (theory, kernels, simulation, figures, dynamics, continuous)  # a new family: a module with register(sub)
 
 
 def build_parser() -> Parser:
