@@ -73,7 +73,7 @@ def register(sub) -> None:
     )
     p.add_argument("--epochs", type=int_in(1, 10000), default=15)
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--batch", type=int_in(1, 65536), default=128)
+    p.add_argument("--batch", type=int_in(1, 65536), default=32)
     p.add_argument("--lr", type=positive, default=3e-3)
     p.add_argument("--channels", type=int_in(2, 4096), default=32)
     p.add_argument("--rtol", type=positive, default=1e-3, help="ODE-Net solver tolerances (dopri5)")
