@@ -5,8 +5,8 @@ activation memory, time per epoch and NFE.
 Architectures (as in the paper, scaled to 8 x 8 images): a downsampling stem conv(1 -> C) + norm + ReLU;
 then six ResBlocks (each its own f), or one RKBlock (RK4 steps through the same kind of f, backprop),
 one ODEBlock (dopri5, adjoint), three RevBlocks (couplings of C/2-channel convs), and a head norm +
-ReLU + linear on the whole feature map (8 x 8 is too small to pool); f = norm, ReLU, conv, norm, ReLU, conv, norm (Chen et al.'s ODEfunc,
-autonomous). The 1-layer MLP has one hidden layer of 300 units on the flattened image.
+ReLU + linear on the whole feature map (8 x 8 is too small to pool); f = norm, ReLU, conv, norm, ReLU,
+conv, norm (Chen et al.'s ODEfunc, autonomous). The 1-layer MLP: one hidden layer of 300 units.
 
 Memory is measured, not estimated: the bytes of the tensors autograd saves for the backward pass of one
 training batch (saved-tensor hooks), which is what grows with depth for backprop and stays flat for the
