@@ -24,3 +24,4 @@ from .elementwise import Elementwise as Elementwise
 from .residual import ContinuousDepth as ContinuousDepth
 from .residual import Residual as Residual
 from .residual import residual_network as residual_network
+from .reversible import RevCoupling as RevCoupling
