@@ -272,3 +272,63 @@ def train_classifier(
 def result_dict(result: ClassifierResult) -> dict:
     """The result as plain data (the model left out)."""
     return {k: v for k, v in asdict(replace(result, model=None)).items() if k != "model"}
+
+
+class _DenseField(nn.Module):
+    """dh/dt = (sigma_w / sqrt(N)) W phi(h) + sigma_b b: the mean-field net's layer as a vector field."""
+
+    def __init__(self, width: int, sigma_w2: float, sigma_b2: float):
+        super().__init__()
+        self.lin = nn.Linear(width, width)
+        nn.init.normal_(self.lin.weight, std=math.sqrt(sigma_w2 / width))
+        nn.init.normal_(self.lin.bias, std=math.sqrt(sigma_b2))
+
+    def forward(self, h):
+        return self.lin(torch.tanh(h))
+
+
+def trainability(
+    kind: str,
+    sigma_w2: float,
+    sigma_b2: float,
+    depth: float,
+    data: Data,
+    *,
+    width: int = 64,
+    steps: int = 300,
+    batch: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    steps_per_unit: int = 2,
+) -> float:
+    """Test error on `data` after `steps` Adam steps of a tanh net initialised at (sigma_w^2, sigma_b^2)
+    (W ~ N(0, sigma_w^2 / N), b ~ N(0, sigma_b^2) in every layer): kind "plain" has `depth` hidden layers
+    h <- W tanh(h) + b; kind "ode" integrates dh/dt = W tanh(h) + b over [0, T = depth] (RK4,
+    `steps_per_unit` steps per unit time, backprop). Input and read-out layers are dense."""
+    if kind not in ("plain", "ode"):
+        raise ValueError(f"kind must be 'plain' or 'ode', got {kind!r}")
+    torch.manual_seed(seed)
+    d = data.x_train[0].numel()
+    first = nn.Linear(d, width)
+    nn.init.normal_(first.weight, std=math.sqrt(sigma_w2 / d))
+    nn.init.normal_(first.bias, std=math.sqrt(sigma_b2))
+    if kind == "plain":
+        body = nn.Sequential(*(_DenseField(width, sigma_w2, sigma_b2) for _ in range(int(depth))))
+    else:
+        body = RKBlock(
+            _DenseField(width, sigma_w2, sigma_b2), T=float(depth), steps=max(1, round(steps_per_unit * depth))
+        )
+    model = nn.Sequential(nn.Flatten(), first, body, nn.Tanh(), nn.Linear(width, 10))
+    x = (data.x_train - data.x_train.mean()) / data.x_train.std()
+    xt = (data.x_test - data.x_train.mean()) / data.x_train.std()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        idx = torch.randint(0, len(x), (batch,), generator=gen)
+        loss = nn.functional.cross_entropy(model(x[idx]), data.y_train[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if not torch.isfinite(loss):
+            return 1.0 - 1.0 / 10  # diverged: chance level
+    return evaluate(model, xt, data.y_test)

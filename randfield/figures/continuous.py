@@ -95,3 +95,45 @@ def classifier_table_figure(p: dict):
     )
     data_out["markdown"] = head + "\n\n" + "\n".join(lines) + "\n"
     return fig, data_out
+
+
+@figure_kind
+def ode_trainability_figure(p: dict):
+    """Trainability on digits (beyond Chen et al.): test error after a fixed Adam budget over sigma_w^2 at
+    initialisation, for deep plain tanh nets against depth (with Schoenholz et al.'s 6 xi_c and xi_c) and
+    for a tanh ODE block dh/dt = W tanh(h) + b against its integration time T (with the chi_1 = 1 line)."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    from ..continuous.classify import load_data, trainability
+    from ..maps import critical_sigma_w2
+    from ..phase import phase_diagram
+
+    torch.set_num_threads(2)
+    data = load_data("digits")
+    sws, sb = np.array(p["sigma_w2"], float), float(p["sigma_b2"])
+    opts = dict(width=int(p["width"]), steps=int(p["steps"]), seed=int(p["seed"]))
+    grids = {"plain": np.array(p["depths"], float), "ode": np.array(p["times"], float)}
+    errors = {
+        kind: np.array([[trainability(kind, sw, sb, depth, data, **opts) for sw in sws] for depth in depths])
+        for kind, depths in grids.items()
+    }
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    line = np.linspace(sws.min(), sws.max(), 400)
+    xi = phase_diagram("tanh", line, [sb]).xi_c[:, 0]
+    critical = float(critical_sigma_w2("tanh", sb))
+    for ax, (kind, depths) in zip(axes, grids.items()):
+        mesh = ax.pcolormesh(sws, depths, 100 * errors[kind], shading="nearest", cmap="viridis", vmin=0, vmax=90)
+        plt.colorbar(mesh, ax=ax, label="test error (%)")
+        ax.axvline(critical, color="w", ls=":", label=r"$\chi_1 = 1$")
+        ax.set(xlabel=r"$\sigma_w^2$", yscale="log", ylim=(depths.min() / 1.3, depths.max() * 1.3))
+        ax.set_yticks(depths, [f"{d:g}" for d in depths])
+        ax.set_yticks([], minor=True)
+    axes[0].plot(line, 6 * xi, "w-", label=r"$6\xi_c$")
+    axes[0].plot(line, xi, "w--", label=r"$\xi_c$")
+    axes[0].set(ylabel="depth L (hidden layers)", title=f"plain tanh net, {p['steps']} Adam steps")
+    axes[1].set(ylabel="integration time T", title=f"tanh ODE block (RK4), {p['steps']} Adam steps")
+    for ax in axes:
+        ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig, {"sigma_w2": sws, "sigma_b2": sb, **{k: {"grid": grids[k], "test_error": errors[k]} for k in grids}}
