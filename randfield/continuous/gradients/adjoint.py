@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from ...dynamics.integrators import AbstractAdaptiveIntegrator, System, get_integrator
-from .base import GradientMode, register_gradient, zeros_like_all
+from .base import GradientMode, direct_solve, register_gradient, zeros_like_all
 
 
 class _Augmented:
@@ -44,20 +44,7 @@ class _AdjointFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, mode, s, u0, *params):
         with torch.no_grad():
-            if isinstance(s.integrator, AbstractAdaptiveIntegrator):
-                record: list = []
-                ys = s.integrator.integrate(s.system, u0, s.t, record=record)
-                s.stats.steps_accepted = sum(r[2] for r in record)
-                s.stats.steps_rejected = len(record) - s.stats.steps_accepted
-            else:
-                u, out = u0, [u0]
-                for dt in (s.t[1:] - s.t[:-1]).tolist():
-                    for _ in range(s.substeps):
-                        u = s.integrator.step(s.system, u, dt / s.substeps)
-                    out.append(u)
-                ys = torch.stack(out)
-                s.stats.steps_accepted = s.substeps * (len(s.t) - 1)
-        s.stats.nfe_forward = s.system.count
+            ys = direct_solve(s, u0)
         ctx.mode, ctx.s = mode, s
         ctx.save_for_backward(ys)
         return ys

@@ -105,6 +105,26 @@ def make_plan(integrator, system, u0, t, substeps) -> tuple[Tensor | None, Plan]
     return None, fixed_plan(t, substeps)
 
 
+def direct_solve(s: Solve, u0: Tensor) -> Tensor:
+    """The states at all times by the integrator itself (adaptive or fixed steps), filling the step and
+    forward-NFE counters: differentiable by unrolling when grad mode is on."""
+    if isinstance(s.integrator, AbstractAdaptiveIntegrator):
+        record: list = []
+        ys = s.integrator.integrate(s.system, u0, s.t, record=record)
+        s.stats.steps_accepted = sum(r[2] for r in record)
+        s.stats.steps_rejected = len(record) - s.stats.steps_accepted
+    else:
+        u, out = u0, [u0]
+        for dt in (s.t[1:] - s.t[:-1]).tolist():
+            for _ in range(s.substeps):
+                u = s.integrator.step(s.system, u, dt / s.substeps)
+            out.append(u)
+        ys = torch.stack(out)
+        s.stats.steps_accepted = s.substeps * (len(s.t) - 1)
+    s.stats.nfe_forward = s.system.count
+    return ys
+
+
 def zeros_like_all(grads: Sequence[Tensor | None], like: Sequence[Tensor]) -> list[Tensor]:
     return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, like)]
 
