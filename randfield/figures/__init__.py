@@ -1,7 +1,7 @@
 """Regenerate figures/ from the TOML configs in experiments/.
 
 Each config names a figure `kind` (a function registered with `@figure_kind` in one family module:
-mean_field, simulation, geometry, kernels, fisher, continuous, flows, dynamics) and its `params`; an
+mean_field, simulation, geometry, kernels, fisher, continuous, flows, latent, dynamics) and its `params`; an
 optional `[quick]` table overrides params for the CPU-sized run. Every figure is written as PNG + PDF
 with a JSON sidecar holding the config, the randfield version, the digest of the figure function's own source and the
 numbers plotted. A figure whose sidecar matches its config and its function's digest is not
@@ -21,7 +21,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from .._io import atomic_write_bytes, atomic_write_json, provenance
-from . import continuous, dynamics, fisher, flows, geometry, kernels, mean_field, simulation  # noqa: F401  (register the figure kinds)
+from . import continuous, dynamics, fisher, flows, geometry, kernels, latent, mean_field, simulation  # noqa: F401  (register the figure kinds)
 from .dynamics import dynamics_table_figure
 from .registry import FIGURE_KINDS, figure_kind, kind_digest
 
