@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._names import CLASSIFIER_ARCHITECTURES, FLOW_DATASETS, FLOW_TARGETS
 from ._common import _json, int_in, output_path, positive
 
 
@@ -131,12 +132,10 @@ def cmd_latent_ode(args) -> int:
 
 
 def register(sub) -> None:
-    from ..continuous.classify import ARCHITECTURES
-
     p = sub.add_parser(
         "classify", help="train mlp / resnet / rknet / odenet / revnet image classifiers (Chen et al. 2018)"
     )
-    p.add_argument("--arch", choices=ARCHITECTURES, required=True)
+    p.add_argument("--arch", choices=CLASSIFIER_ARCHITECTURES, required=True)
     p.add_argument(
         "--data", default="digits", help="'digits' (bundled with scikit-learn) or a local MNIST .npz / idx folder"
     )
@@ -152,12 +151,10 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_classify)
 
-    from ..flows import DATASETS, TARGETS
-
     p = sub.add_parser("flow", help="train a continuous (or planar) normalising flow on 2-D data or a target density")
     p.add_argument("--model", choices=["cnf", "planar"], default="cnf")
-    p.add_argument("--data", choices=DATASETS, default="moons", help="2-D data for maximum likelihood")
-    p.add_argument("--match", choices=TARGETS, help="density matching against this unnormalised target instead")
+    p.add_argument("--data", choices=FLOW_DATASETS, default="moons", help="2-D data for maximum likelihood")
+    p.add_argument("--match", choices=FLOW_TARGETS, help="density matching against this unnormalised target instead")
     p.add_argument("--width", type=int_in(1, 4096), default=32, help="CNF width M")
     p.add_argument("--layers", type=int_in(1, 4096), default=8, help="planar layers K")
     p.add_argument("--trace", choices=["exact", "hutchinson"], default="exact")

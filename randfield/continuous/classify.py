@@ -25,9 +25,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._names import CLASSIFIER_ARCHITECTURES
 from .blocks import ODEBlock, ResBlock, RevBlock, RKBlock
 
-ARCHITECTURES = ("mlp", "resnet", "rknet", "odenet", "revnet")
+ARCHITECTURES = CLASSIFIER_ARCHITECTURES
 DATASETS = ("digits",)
 
 

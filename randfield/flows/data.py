@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-DATASETS = ("moons", "8gaussians", "pinwheel", "2spirals", "checkerboard", "rings")
-TARGETS = ("u1", "u2", "u3", "u4")
+from .._names import FLOW_DATASETS, FLOW_TARGETS
+
+DATASETS, TARGETS = FLOW_DATASETS, FLOW_TARGETS
 
 
 def sample_toy(name: str, n: int, seed: int = 0) -> np.ndarray:
